@@ -1,0 +1,109 @@
+import { FerError } from '../errors.js';
+import { PIXELS_PER_IMAGE } from '../classes.js';
+
+export type DataFormat = 'kaggle-csv' | 'ntu-train-csv' | 'ntu-test-csv' | 'image-folder' | 'synthetic';
+
+/**
+ * N grey 48x48 faces. `pixels` holds them row-major, one byte each (N x 2304): a data set never
+ * lives as arrays of numbers or strings, so FER2013 fits in 66 MB.
+ */
+export interface FaceDataset {
+  pixels: Uint8Array;
+  /** Class index 0..6, or -1 where the source has none (NTU test.csv). */
+  labels: Int8Array;
+  size: number;
+  /** FER2013's Usage column (Training, PublicTest, PrivateTest) where the source has it. */
+  usage?: string[];
+  /** NTU test.csv ids, or image file names for folders. */
+  ids?: string[];
+  source: string;
+  format: DataFormat;
+  /** Rows skipped with --skip-bad-rows. */
+  skipped: number;
+  /** Region masks (eyes, brows, mouth) of synthetic faces, N x 2304 each, 1 inside. */
+  masks?: { eyes: Uint8Array; brows: Uint8Array; mouth: Uint8Array };
+}
+
+export function hasLabels(d: FaceDataset): boolean {
+  for (let i = 0; i < d.size; i++) if (d.labels[i] < 0) return false;
+  return d.size > 0;
+}
+
+/** Copies the chosen rows into a new data set (masks and ids follow). */
+export function subset(d: FaceDataset, indices: ArrayLike<number>): FaceDataset {
+  const n = indices.length;
+  const pixels = new Uint8Array(n * PIXELS_PER_IMAGE);
+  const labels = new Int8Array(n);
+  const pick = <T>(a: T[] | undefined) => (a ? Array.from({ length: n }, (_, i) => a[indices[i]]) : undefined);
+  const pickMask = (m: Uint8Array) => {
+    const out = new Uint8Array(n * PIXELS_PER_IMAGE);
+    for (let i = 0; i < n; i++) out.set(m.subarray(indices[i] * PIXELS_PER_IMAGE, (indices[i] + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
+    return out;
+  };
+  for (let i = 0; i < n; i++) {
+    const j = indices[i];
+    if (j < 0 || j >= d.size) throw new RangeError(`row ${j} is outside a data set of ${d.size}`);
+    pixels.set(d.pixels.subarray(j * PIXELS_PER_IMAGE, (j + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
+    labels[i] = d.labels[j];
+  }
+  return {
+    ...d,
+    pixels,
+    labels,
+    size: n,
+    usage: pick(d.usage),
+    ids: pick(d.ids),
+    masks: d.masks && { eyes: pickMask(d.masks.eyes), brows: pickMask(d.masks.brows), mouth: pickMask(d.masks.mouth) },
+  };
+}
+
+export interface Split {
+  train: FaceDataset;
+  validation: FaceDataset;
+  /** How the split was made, for run.json. */
+  description: string;
+}
+
+/**
+ * The report's split: the first `trainRows` rows train, the rest validate. Where the source has a
+ * Usage column, only its Training rows take part (PublicTest/PrivateTest stay unseen).
+ */
+export function splitByRows(d: FaceDataset, trainRows: number): Split {
+  const rows: number[] = [];
+  for (let i = 0; i < d.size; i++) if (!d.usage || d.usage[i] === 'Training') rows.push(i);
+  if (rows.length < 2) throw new FerError(`${d.source} has ${rows.length} training row(s): at least 2 are needed to train and validate`);
+  if (trainRows >= rows.length) {
+    throw new FerError(`--train-rows ${trainRows} leaves no validation rows: ${d.source} has ${rows.length} training rows`, {
+      hint: `pass --train-rows below ${rows.length} (the report uses 25000 of 28709)`,
+    });
+  }
+  return {
+    train: subset(d, rows.slice(0, trainRows)),
+    validation: subset(d, rows.slice(trainRows)),
+    description: `first ${trainRows} training rows train, the remaining ${rows.length - trainRows} validate`,
+  };
+}
+
+/** Kaggle's split: Training trains, PublicTest validates. */
+export function splitByUsage(d: FaceDataset): Split {
+  if (!d.usage) throw new FerError(`${d.source} has no Usage column, so --split usage cannot apply`, { hint: 'use --split rows (--train-rows N) instead' });
+  const train: number[] = [];
+  const val: number[] = [];
+  for (let i = 0; i < d.size; i++) {
+    if (d.usage[i] === 'Training') train.push(i);
+    else if (d.usage[i] === 'PublicTest') val.push(i);
+  }
+  if (!train.length || !val.length) {
+    throw new FerError(`${d.source} has ${train.length} Training and ${val.length} PublicTest rows: --split usage needs both`, { hint: 'use --split rows (--train-rows N) instead' });
+  }
+  return { train: subset(d, train), validation: subset(d, val), description: `Usage column: ${train.length} Training rows train, ${val.length} PublicTest rows validate` };
+}
+
+/** Rows of one Usage value (PublicTest, PrivateTest), for evaluation. */
+export function selectUsage(d: FaceDataset, usage: string): FaceDataset {
+  if (!d.usage) throw new FerError(`${d.source} has no Usage column, so --usage ${usage} cannot apply`);
+  const rows: number[] = [];
+  for (let i = 0; i < d.size; i++) if (d.usage[i] === usage) rows.push(i);
+  if (!rows.length) throw new FerError(`${d.source} has no rows with Usage ${usage}`, { hint: `its values are ${[...new Set(d.usage)].join(', ')}` });
+  return subset(d, rows);
+}

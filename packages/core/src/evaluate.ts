@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { NUM_CLASSES, PIXELS_PER_IMAGE, IMAGE_SIZE } from './classes.js';
+import type { FaceDataset } from './data/dataset.js';
+
+/** Pixels of rows [start, end) as float32 in 0..1, the models' input scale (as the report's /255). */
+export function toInput(pixels: Uint8Array, start: number, end: number, out?: Float32Array): Float32Array {
+  const n = (end - start) * PIXELS_PER_IMAGE;
+  const x = out && out.length >= n ? out.subarray(0, n) : new Float32Array(n);
+  const src = pixels.subarray(start * PIXELS_PER_IMAGE, end * PIXELS_PER_IMAGE);
+  for (let i = 0; i < n; i++) x[i] = src[i] / 255;
+  return x;
+}
+
+/** Class probabilities (N x 7, softmax of the logits) in inference mode, batch by batch. */
+export async function predictProbabilities(model: tf.LayersModel, data: Pick<FaceDataset, 'pixels' | 'size'>, batchSize = 256): Promise<Float32Array> {
+  const out = new Float32Array(data.size * NUM_CLASSES);
+  const buf = new Float32Array(batchSize * PIXELS_PER_IMAGE);
+  for (let s = 0; s < data.size; s += batchSize) {
+    const e = Math.min(data.size, s + batchSize);
+    const x = toInput(data.pixels, s, e, buf);
+    const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d(x, [e - s, IMAGE_SIZE, IMAGE_SIZE, 1])) as tf.Tensor2D));
+    out.set(await probs.data(), s * NUM_CLASSES);
+    probs.dispose();
+    await new Promise((r) => setImmediate(r)); // let Ctrl-C and progress output through
+  }
+  return out;
+}
+
+export interface Evaluation {
+  size: number;
+  loss: number;
+  accuracy: number;
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+}
+
+/** Mean cross-entropy, accuracy and the confusion matrix of probabilities against labels. */
+export function scorePredictions(probs: Float32Array, labels: Int8Array): Evaluation {
+  const n = labels.length;
+  const confusion = Array.from({ length: NUM_CLASSES }, () => new Array<number>(NUM_CLASSES).fill(0));
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < NUM_CLASSES; c++) if (probs[i * NUM_CLASSES + c] > probs[i * NUM_CLASSES + best]) best = c;
+    const y = labels[i];
+    if (y < 0) continue;
+    loss -= Math.log(Math.max(probs[i * NUM_CLASSES + y], 1e-12));
+    if (best === y) correct++;
+    confusion[y][best]++;
+  }
+  return { size: n, loss: loss / Math.max(1, n), accuracy: correct / Math.max(1, n), confusion };
+}
+
+export async function evaluateModel(model: tf.LayersModel, data: FaceDataset, batchSize = 256): Promise<Evaluation> {
+  return scorePredictions(await predictProbabilities(model, data, batchSize), data.labels);
+}

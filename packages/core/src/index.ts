@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './classes.js';
+export * from './data/dataset.js';
+export * from './data/csv.js';
+export * from './data/synthetic.js';
+export * from './models.js';
+export * from './backend.js';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/index.js';
+export * from './run.js';
+export * from './evaluate.js';
+export * from './train.js';

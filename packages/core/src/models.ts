@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs';
+import { FerError } from './errors.js';
+import { IMAGE_SIZE, NUM_CLASSES } from './classes.js';
+
+export const MODEL_NAMES = ['seed', 'simple'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/*
+ * The report's models are PyTorch. Two things differ from tfjs's Keras-style defaults and matter for
+ * learning alike: PyTorch initialises weights and biases uniformly in +-1/sqrt(fan_in) (kaiming_uniform
+ * with a = sqrt(5)), and its BatchNorm averages with momentum 0.1 (Keras' 0.9) and eps 1e-5.
+ */
+function torchInit(fanIn: number, seed: number) {
+  const bound = 1 / Math.sqrt(fanIn);
+  return {
+    kernelInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed }),
+    biasInitializer: tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: seed + 1 }),
+  };
+}
+
+const batchNorm = (name: string) => tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name });
+
+interface ConvSpec {
+  filters: number;
+  kernel: number;
+  inChannels: number;
+}
+
+function convBlock(model: tf.Sequential, spec: ConvSpec, index: number, seed: number, opts: { batchNorm: boolean; leaky: boolean; first: boolean }) {
+  model.add(
+    tf.layers.conv2d({
+      filters: spec.filters,
+      kernelSize: spec.kernel,
+      padding: 'same', // the report pads k//2 with stride 1: the same size out
+      name: `conv${index}`,
+      ...(opts.first ? { inputShape: [IMAGE_SIZE, IMAGE_SIZE, 1] } : {}),
+      ...torchInit(spec.inChannels * spec.kernel * spec.kernel, seed + 10 * index),
+    }),
+  );
+  model.add(opts.leaky ? tf.layers.leakyReLU({ alpha: 0.05, name: `leaky${index}` }) : tf.layers.reLU({ name: `relu${index}` }));
+  if (opts.batchNorm) model.add(batchNorm(`bn${index}`));
+  model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${index}` }));
+}
+
+/**
+ * The report's CNN: four conv blocks (5x5 to 32, 3x3 to 64, 128, 128; LeakyReLU 0.05; BatchNorm after
+ * the last two; max-pool 2 each), then 1152 -> 256 (ReLU, BatchNorm) -> 7. 538,759 trainable parameters,
+ * as PyTorch counts them.
+ */
+export function seedCnn(options: { seed?: number } = {}): tf.Sequential {
+  const seed = options.seed ?? 0;
+  const m = tf.sequential({ name: 'seed' });
+  const specs: ConvSpec[] = [
+    { filters: 32, kernel: 5, inChannels: 1 },
+    { filters: 64, kernel: 3, inChannels: 32 },
+    { filters: 128, kernel: 3, inChannels: 64 },
+    { filters: 128, kernel: 3, inChannels: 128 },
+  ];
+  specs.forEach((s, i) => convBlock(m, s, i + 1, seed, { batchNorm: i >= 2, leaky: true, first: i === 0 }));
+  m.add(tf.layers.flatten({ name: 'flatten' }));
+  m.add(tf.layers.dense({ units: 256, name: 'fc1', ...torchInit(3 * 3 * 128, seed + 100) }));
+  m.add(tf.layers.reLU({ name: 'relu_fc1' }));
+  m.add(batchNorm('bn_fc1'));
+  m.add(tf.layers.dense({ units: NUM_CLASSES, name: 'logits', ...torchInit(256, seed + 110) }));
+  return m;
+}
+
+/**
+ * The report's "simple 3-layer CNN [64, 128, 512]" that it uses for saliency maps: three 3x3 conv
+ * blocks (ReLU, max-pool 2) of 64, 128 and 512 filters, global average pooling, then 7 logits.
+ */
+export function simpleCnn(options: { seed?: number } = {}): tf.Sequential {
+  const seed = options.seed ?? 0;
+  const m = tf.sequential({ name: 'simple' });
+  const specs: ConvSpec[] = [
+    { filters: 64, kernel: 3, inChannels: 1 },
+    { filters: 128, kernel: 3, inChannels: 64 },
+    { filters: 512, kernel: 3, inChannels: 128 },
+  ];
+  specs.forEach((s, i) => convBlock(m, s, i + 1, seed, { batchNorm: false, leaky: false, first: i === 0 }));
+  m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
+  m.add(tf.layers.dense({ units: NUM_CLASSES, name: 'logits', ...torchInit(512, seed + 110) }));
+  return m;
+}
+
+export function buildModel(name: string, options: { seed?: number } = {}): tf.Sequential {
+  if (name === 'seed') return seedCnn(options);
+  if (name === 'simple') return simpleCnn(options);
+  throw new FerError(`unknown model "${name}"`, { hint: `choose one of: ${MODEL_NAMES.join(', ')}` });
+}
+
+export interface LayerRow {
+  name: string;
+  type: string;
+  outputShape: (number | null)[];
+  trainable: number;
+  nonTrainable: number;
+}
+
+export interface ModelSummary {
+  name: string;
+  layers: LayerRow[];
+  trainable: number;
+  nonTrainable: number;
+}
+
+const count = (ws: tf.LayerVariable[]) => ws.reduce((s, w) => s + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+
+/** The layer table: output shapes and trainable / non-trainable parameter counts. */
+export function summarizeModel(model: tf.LayersModel): ModelSummary {
+  const layers = model.layers.map((l) => ({
+    name: l.name,
+    type: l.getClassName(),
+    outputShape: l.outputShape as (number | null)[],
+    trainable: count(l.trainableWeights),
+    nonTrainable: count(l.nonTrainableWeights),
+  }));
+  return {
+    name: model.name,
+    layers,
+    trainable: layers.reduce((s, l) => s + l.trainable, 0),
+    nonTrainable: layers.reduce((s, l) => s + l.nonTrainable, 0),
+  };
+}
+
+/** The summary as a plain-text table. */
+export function formatSummary(s: ModelSummary): string {
+  const rows = s.layers.map((l) => [l.name, l.type, `(${l.outputShape.map((d) => d ?? 'N').join(', ')})`, l.trainable.toLocaleString('en-US'), l.nonTrainable.toLocaleString('en-US')]);
+  const head = ['layer', 'type', 'output shape', 'trainable', 'non-trainable'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [
+    `model: ${s.name}`,
+    fmt(head),
+    rule,
+    ...rows.map(fmt),
+    rule,
+    `trainable parameters:     ${s.trainable.toLocaleString('en-US')}`,
+    `non-trainable parameters: ${s.nonTrainable.toLocaleString('en-US')} (BatchNorm running mean and variance)`,
+  ].join('\n');
+}

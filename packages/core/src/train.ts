@@ -1,0 +1,227 @@
+import * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { FerError } from './errors.js';
+import { IMAGE_SIZE, NUM_CLASSES, PIXELS_PER_IMAGE } from './classes.js';
+import type { FaceDataset } from './data/dataset.js';
+import { mulberry32 } from './data/synthetic.js';
+import { buildModel, type ModelName } from './models.js';
+import { evaluateModel, toInput } from './evaluate.js';
+import { loadCheckpoint, saveCheckpoint, saveModel, writeHistory, type CheckpointState, type EpochRecord } from './run.js';
+
+/** One optimisation step on a batch; the single-thread one is below, a worker-parallel one in parallel/. */
+export interface BatchStepper {
+  /** Trains on one batch: x is n*48*48 float32 (NHWC, 0..1), labels are class indices. Returns mean loss and count correct. */
+  step(x: Float32Array, labels: Int32Array): Promise<{ loss: number; correct: number }>;
+  /** Brings the main thread's model (weights incl. BatchNorm moving stats) up to date, before evaluating or saving. */
+  sync(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** Softmax cross-entropy of logits against integer labels, and the number of correct argmaxes. */
+export function lossAndLogits(model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D): { loss: tf.Scalar; logits: tf.Tensor2D } {
+  const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+  const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;
+  return { loss, logits };
+}
+
+/** Plain tfjs training step on the current backend, in this thread. */
+export function createSingleThreadStepper(model: tf.LayersModel, optimizer: tf.Optimizer): BatchStepper {
+  const vars = model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
+  return {
+    async step(x, labels) {
+      const n = labels.length;
+      const { loss, correct } = tf.tidy(() => {
+        const xt = tf.tensor4d(x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+        const yt = tf.tensor1d(labels, 'int32');
+        let logits: tf.Tensor2D | undefined;
+        // varList fixes the order of Adam's moments (by position), which checkpoints rely on.
+        const l = optimizer.minimize(
+          () => {
+            const r = lossAndLogits(model, xt, yt);
+            logits = tf.keep(r.logits);
+            return r.loss;
+          },
+          true,
+          vars,
+        ) as tf.Scalar;
+        const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), yt), 'int32'));
+        logits!.dispose();
+        return { loss: l, correct: c };
+      });
+      const [lv, cv] = await Promise.all([loss.data(), correct.data()]);
+      loss.dispose();
+      correct.dispose();
+      return { loss: lv[0], correct: cv[0] };
+    },
+    async sync() {},
+    async dispose() {},
+  };
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  acc: number;
+  /** Seconds spent in this epoch so far. */
+  seconds: number;
+}
+
+export interface TrainCallbacks {
+  onBatch?(p: TrainProgress): void;
+  onEpochEnd?(record: EpochRecord, history: EpochRecord[]): void | Promise<void>;
+  /** Called with the phase name ('validate', 'checkpoint') so a UI can say what it waits for. */
+  onPhase?(phase: string): void;
+}
+
+export interface TrainOptions {
+  train: FaceDataset;
+  validation: FaceDataset;
+  model?: ModelName;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** The run directory: history, model/, checkpoints/ go here. */
+  outDir: string;
+  /** Continue from outDir/checkpoints/last. */
+  resume?: boolean;
+  /** Aborting (Ctrl-C) stops at the next batch boundary and saves a consistent checkpoint. */
+  signal?: AbortSignal;
+  /** Makes the stepper; defaults to the single-thread one. */
+  makeStepper?: (model: tf.LayersModel, optimizer: tf.Optimizer) => Promise<BatchStepper>;
+  callbacks?: TrainCallbacks;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  bestEpoch: number;
+  bestValAcc: number;
+  /** True when stopped by the signal (a checkpoint was saved). */
+  interrupted: boolean;
+  model: tf.LayersModel;
+  /** Epoch the run started from (0 unless resumed). */
+  startEpoch: number;
+}
+
+/** The epoch's order of training rows: a function of (seed, epoch) only, so a resumed run sees the same. */
+export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
+  const rnd = mulberry32((seed * 1_000_003 + epoch * 7919 + 17) >>> 0);
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+export function checkpointDirs(outDir: string) {
+  return { last: path.join(outDir, 'checkpoints', 'last'), best: path.join(outDir, 'checkpoints', 'best'), model: path.join(outDir, 'model') };
+}
+
+/**
+ * Trains a model with Adam on `train`, validating on `validation` after each epoch. Writes history.json,
+ * history.csv, model/ (the latest weights) and checkpoints/{last,best} (weights, Adam state, history)
+ * to `outDir`, each atomically, so a crash or Ctrl-C never leaves a half-written run.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { train: data, validation, epochs, batchSize, learningRate, seed, outDir, signal, callbacks = {} } = options;
+  if (!(epochs >= 1)) throw new FerError(`epochs must be at least 1 (got ${epochs})`);
+  if (!(batchSize >= 1)) throw new FerError(`batch size must be at least 1 (got ${batchSize})`);
+  for (let i = 0; i < data.size; i++) if (data.labels[i] < 0) throw new FerError(`${data.source}: row ${i + 1} has no label, so it cannot train`, { hint: 'train on a labelled file (fer2013.csv or train.csv), not test.csv' });
+  await mkdir(outDir, { recursive: true });
+  const dirs = checkpointDirs(outDir);
+  const optimizer = tf.train.adam(learningRate);
+
+  let model: tf.LayersModel;
+  let state: CheckpointState = { epoch: 0, batchesDone: 0, history: [], bestValAcc: -1, bestEpoch: 0, savedAt: '' };
+  if (options.resume) {
+    if (!existsSync(dirs.last) && !existsSync(`${dirs.last}.old`)) {
+      throw new FerError(`${outDir} has no checkpoint to resume from`, { hint: 'drop --resume to start a new run, or pass the --out of an earlier run' });
+    }
+    const c = await loadCheckpoint(dirs.last, optimizer);
+    model = c.model;
+    state = c.state;
+  } else {
+    model = buildModel(options.model ?? 'seed', { seed });
+  }
+  const startEpoch = state.epoch;
+  const history = [...state.history];
+  const stepper = options.makeStepper ? await options.makeStepper(model, optimizer) : createSingleThreadStepper(model, optimizer);
+  const batches = Math.ceil(data.size / batchSize);
+  const x = new Float32Array(batchSize * PIXELS_PER_IMAGE);
+  const rowBuf = new Uint8Array(batchSize * PIXELS_PER_IMAGE);
+  let interrupted = false;
+
+  const checkpoint = async (epochDone: number, batchesDone: number, partial?: CheckpointState['partial']) => {
+    callbacks.onPhase?.('checkpoint');
+    await stepper.sync();
+    state = { ...state, epoch: epochDone, batchesDone, partial, history: [...history], savedAt: new Date().toISOString() };
+    await saveCheckpoint(dirs.last, model, optimizer, state);
+  };
+
+  try {
+    for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      const perm = epochPermutation(data.size, seed, epoch);
+      const resumeMid = epoch === startEpoch ? state.batchesDone : 0;
+      const partial = epoch === startEpoch && state.partial ? state.partial : { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+      let { lossSum, correct, seen } = partial;
+      const t0 = performance.now() - partial.seconds * 1000;
+      for (let b = resumeMid; b < batches; b++) {
+        if (signal?.aborted) {
+          await checkpoint(epoch, b, { lossSum, correct, seen, seconds: (performance.now() - t0) / 1000 });
+          interrupted = true;
+          return { history, bestEpoch: state.bestEpoch, bestValAcc: state.bestValAcc, interrupted, model, startEpoch };
+        }
+        const s = b * batchSize;
+        const e = Math.min(data.size, s + batchSize);
+        const n = e - s;
+        const labels = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          const r = perm[s + i];
+          rowBuf.set(data.pixels.subarray(r * PIXELS_PER_IMAGE, (r + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
+          labels[i] = data.labels[r];
+        }
+        const xb = toInput(rowBuf, 0, n, x);
+        const r = await stepper.step(xb, labels);
+        if (!Number.isFinite(r.loss)) {
+          throw new FerError(`the training loss became ${r.loss} at epoch ${epoch + 1}, batch ${b + 1}`, {
+            hint: `lower --lr (now ${learningRate}); the last good checkpoint in ${dirs.last} is untouched and --resume continues from it`,
+          });
+        }
+        lossSum += r.loss * n;
+        correct += r.correct;
+        seen += n;
+        callbacks.onBatch?.({ epoch: epoch + 1, epochs, batch: b + 1, batches, loss: lossSum / seen, acc: correct / seen, seconds: (performance.now() - t0) / 1000 });
+        if ((b & 3) === 3) await new Promise((res) => setImmediate(res)); // let signals through
+      }
+      callbacks.onPhase?.('validate');
+      await stepper.sync();
+      const v = await evaluateModel(model, validation);
+      const record: EpochRecord = { epoch: epoch + 1, loss: lossSum / seen, acc: correct / seen, val_loss: v.loss, val_acc: v.accuracy, seconds: (performance.now() - t0) / 1000 };
+      history.push(record);
+      await writeHistory(outDir, history);
+      await saveModel(model, dirs.model);
+      if (record.val_acc > state.bestValAcc) {
+        state.bestValAcc = record.val_acc;
+        state.bestEpoch = record.epoch;
+        await checkpoint(epoch + 1, 0);
+        await saveCheckpoint(dirs.best, model, optimizer, state);
+      } else {
+        await checkpoint(epoch + 1, 0);
+      }
+      await callbacks.onEpochEnd?.(record, history);
+    }
+  } finally {
+    await stepper.dispose();
+    optimizer.dispose();
+  }
+  return { history, bestEpoch: state.bestEpoch, bestValAcc: state.bestValAcc, interrupted, model, startEpoch };
+}
