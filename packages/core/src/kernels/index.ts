@@ -1,10 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchMatMulConfig } from './BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
+import { leakyReluGradConfig as leakyReluGradientConfig } from './LeakyRelu_grad.js';
+import { leakyReluGradConfig } from './LeakyReluGrad.js';
+import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { rememberStock } from './stock.js';
+import { sumConfig } from './Sum.js';
 
 /** Our kernels for tfjs's wasm backend, one per file, registered by name like tfjs's own. */
-export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig];
+export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  batchMatMulConfig,
+  sumConfig,
+  leakyReluGradConfig,
+];
+
+/**
+ * Gradient overrides (same math as tfjs's, fewer and cheaper kernels). Gradients are registered per
+ * kernel name, not per backend, so each one either works on every backend or falls back to tfjs's
+ * formula where our kernel is missing.
+ */
+export const GRADIENT_OVERRIDES: tf.GradConfig[] = [leakyReluGradientConfig, fusedBatchNormGradConfig];
 
 let registered = false;
 
@@ -16,6 +36,7 @@ export function registerWasmTrainingKernels(): void {
     if (tf.getKernel(k.kernelName, k.backendName)) tf.unregisterKernel(k.kernelName, k.backendName);
     tf.registerKernel(k);
   }
+  for (const g of GRADIENT_OVERRIDES) tf.registerGradient(g);
   registered = true;
 }
 

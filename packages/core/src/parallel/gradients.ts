@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SIZE, NUM_CLASSES } from '../classes.js';
+
+/** Loss, count correct and gradients of the mean softmax cross-entropy on one batch (training mode). */
+export interface BatchGradients {
+  loss: number;
+  correct: number;
+  /** One per model.trainableWeights, in that order; the caller disposes them. */
+  grads: tf.Tensor[];
+}
+
+export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: Int32Array): BatchGradients {
+  const n = labels.length;
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let correct = 0;
+  const { value, grads } = tf.tidy(() => {
+    const xs = tf.tensor4d(x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+    const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
+    return tf.variableGrads(() => {
+      const logits = model.apply(xs, { training: true }) as tf.Tensor;
+      correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'int32')).dataSync()[0]);
+      return tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
+    }, vars);
+  });
+  const loss = value.dataSync()[0];
+  value.dispose();
+  return { loss, correct, grads: vars.map((v) => grads[v.name]) };
+}
+
+/** All weights (trainable and BatchNorm moving statistics) packed in model.weights order. */
+export function packWeights(model: tf.LayersModel): Float32Array {
+  const ws = model.weights;
+  const total = ws.reduce((s, w) => s + tf.util.sizeFromShape(w.shape as number[]), 0);
+  const out = new Float32Array(total);
+  let o = 0;
+  for (const w of ws) {
+    const v = w.read().dataSync() as Float32Array;
+    out.set(v, o);
+    o += v.length;
+  }
+  return out;
+}
+
+/** Writes packed weights (model.weights order) into a model; `only` limits it to some of them. */
+export function unpackWeights(model: tf.LayersModel, packed: Float32Array, only?: (w: tf.LayerVariable) => boolean): void {
+  let o = 0;
+  for (const w of model.weights) {
+    const shape = w.shape as number[];
+    const size = tf.util.sizeFromShape(shape);
+    if (!only || only(w)) {
+      const t = tf.tensor(packed.subarray(o, o + size), shape);
+      w.write(t);
+      t.dispose();
+    }
+    o += size;
+  }
+}

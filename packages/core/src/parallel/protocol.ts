@@ -1,0 +1,24 @@
+/** Messages between the data-parallel stepper and its workers. */
+export interface WorkerInit {
+  modelName: 'seed' | 'simple';
+  backend: string;
+}
+
+export interface StepRequest {
+  type: 'step';
+  /** All of the main model's weights, model.weights order. */
+  weights: Float32Array;
+  x: Float32Array;
+  labels: Int32Array;
+}
+
+export interface StepReply {
+  type: 'step';
+  loss: number;
+  correct: number;
+  /** Gradients of the worker's mean loss, packed in model.trainableWeights order. */
+  grads: Float32Array;
+  /** The worker's weights after its forward pass (BatchNorm moving statistics updated). */
+  weights: Float32Array;
+  numTensors: number;
+}

@@ -1,0 +1,187 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { batchGradients, packWeights, unpackWeights } from './gradients.js';
+import type { StepReply, StepRequest, WorkerInit } from './protocol.js';
+
+export interface BatchStepper {
+  /** Trains on one batch: x is n*48*48 float32 (NHWC, 0..1), labels are class indices. Returns mean loss and count correct. */
+  step(x: Float32Array, labels: Int32Array): Promise<{ loss: number; correct: number }>;
+  /** Brings the main thread's model (weights incl. BatchNorm moving stats) up to date, before evaluating or saving. */
+  sync(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export interface StepperOptions {
+  model: tf.LayersModel;
+  modelName: 'seed' | 'simple';
+  optimizer: tf.AdamOptimizer;
+  workers: number;
+}
+
+const here = (() => {
+  try {
+    return fileURLToPath(import.meta.url);
+  } catch {
+    return __filename;
+  }
+})();
+
+/**
+ * Where the worker script is: beside this file when running from TypeScript source (src/parallel/) or
+ * vitest, or the build's own `parallel-worker` entry when this code is bundled into dist/index.
+ */
+function workerScript(): { file: string; ts: boolean } {
+  const dir = dirname(here);
+  const ts = here.endsWith('.ts') || here.endsWith('.mts');
+  const candidates = ts ? [join(dir, 'worker.ts')] : [join(dir, 'parallel-worker.js'), join(dir, 'parallel-worker.cjs'), join(dir, 'parallel', 'worker.js')];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) throw new Error(`data-parallel worker script not found (looked for ${candidates.join(', ')})`);
+  return { file, ts: file.endsWith('.ts') };
+}
+
+/**
+ * Starts the worker. A worker on a .ts file needs tsx's loader in its own thread, and Node 20 does
+ * not apply `--import tsx` from execArgv to a worker's entry file, so the worker starts from a tiny
+ * script that registers tsx's ESM hooks and then imports the real one (vitest needs the same).
+ */
+function startWorker(file: string, ts: boolean, workerData: WorkerInit): Worker {
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--inspect'));
+  if (!ts) return new Worker(file, { workerData, execArgv });
+  let api = 'tsx/esm/api';
+  try {
+    api = pathToFileURL(createRequire(here).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+  } catch {
+    /* resolved from the working directory instead */
+  }
+  const boot = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(pathToFileURL(file).href)}); })`;
+  const conditions = execArgv.some((a) => a.includes('conditions')) ? execArgv : [...execArgv, '--conditions=source'];
+  return new Worker(boot, { eval: true, workerData, execArgv: conditions });
+}
+
+interface Slot {
+  worker: Worker;
+  pending?: { resolve: (r: StepReply) => void; reject: (e: Error) => void };
+}
+
+/** Splits n into `parts` shares as even as possible (first shares one larger). */
+export function shareSizes(n: number, parts: number): number[] {
+  const base = Math.floor(n / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < n % parts ? 1 : 0));
+}
+
+/**
+ * Data-parallel training over worker_threads. The main thread keeps the source-of-truth model and
+ * Adam optimizer (checkpoints save them as usual); each step it sends the current weights and a
+ * share of the batch to every worker, averages their gradients weighted by share (so the update is
+ * that of the full-batch mean loss), applies them with the optimizer, and takes the BatchNorm moving
+ * statistics as the share-weighted mean of the workers' (each worker's batch statistics come from
+ * its share only, as in PyTorch's DataParallel without SyncBatchNorm).
+ */
+export async function createDataParallelStepper(opts: StepperOptions): Promise<BatchStepper> {
+  const { model, modelName, optimizer } = opts;
+  const count = Math.max(1, Math.floor(opts.workers));
+  const { file, ts } = workerScript();
+  const init: WorkerInit = { modelName, backend: tf.getBackend() === 'tensorflow' ? 'node' : tf.getBackend() };
+  const slots: Slot[] = [];
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const worker = startWorker(file, ts, init);
+      const slot: Slot = { worker };
+      slots.push(slot);
+      await new Promise<void>((resolve, reject) => {
+        worker.once('error', reject);
+        worker.once('message', (m: { type: string; message?: string }) => (m.type === 'ready' ? resolve() : reject(new Error(`worker failed to start: ${m.message}`))));
+      });
+      worker.on('message', (m: StepReply | { type: 'error'; message: string }) => {
+        const p = slot.pending;
+        slot.pending = undefined;
+        if (m.type === 'step') p?.resolve(m);
+        else p?.reject(new Error(m.message));
+      });
+      worker.on('error', (e) => slot.pending?.reject(e));
+    }),
+  );
+  const trainable = new Set(model.trainableWeights.map((w) => w.originalName));
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let closed = false;
+
+  const ask = (slot: Slot, req: StepRequest) =>
+    new Promise<StepReply>((resolve, reject) => {
+      slot.pending = { resolve, reject };
+      slot.worker.postMessage(req, [req.x.buffer, req.labels.buffer]);
+    });
+
+  return {
+    async step(x, labels) {
+      if (closed) throw new Error('stepper is disposed');
+      const n = labels.length;
+      const sizes = shareSizes(n, slots.length).filter((s) => s > 0);
+      const weights = packWeights(model);
+      let start = 0;
+      const replies = await Promise.all(
+        sizes.map((s, i) => {
+          const req: StepRequest = { type: 'step', weights, x: x.slice(start * 2304, (start + s) * 2304), labels: labels.slice(start, start + s) };
+          start += s;
+          return ask(slots[i], req);
+        }),
+      );
+      const shares = sizes.map((s) => s / n);
+      // Share-weighted mean of the gradients and of the post-step BatchNorm statistics.
+      const gradSum = new Float32Array(replies[0].grads.length);
+      const stateSum = new Float32Array(replies[0].weights.length);
+      replies.forEach((r, i) => {
+        for (let j = 0; j < gradSum.length; j++) gradSum[j] += shares[i] * r.grads[j];
+        for (let j = 0; j < stateSum.length; j++) stateSum[j] += shares[i] * r.weights[j];
+      });
+      tf.tidy(() => {
+        const named: tf.NamedTensorMap = {};
+        let o = 0;
+        for (const v of vars) {
+          named[v.name] = tf.tensor(gradSum.subarray(o, o + v.size), v.shape);
+          o += v.size;
+        }
+        optimizer.applyGradients(named);
+      });
+      unpackWeights(model, stateSum, (w) => !trainable.has(w.originalName));
+      return {
+        loss: replies.reduce((s, r, i) => s + shares[i] * r.loss, 0),
+        correct: replies.reduce((s, r) => s + r.correct, 0),
+      };
+    },
+    async sync() {
+      // The main model is updated in every step already; nothing is in flight between steps.
+    },
+    async dispose() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(
+        slots.map(async (s) => {
+          s.worker.postMessage({ type: 'close' });
+          await s.worker.terminate();
+        }),
+      );
+    },
+  };
+}
+
+/** The same contract on the calling thread: the single-threaded reference for the parallel one. */
+export function createLocalStepper(opts: Omit<StepperOptions, 'workers' | 'modelName'>): BatchStepper {
+  const { model, optimizer } = opts;
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return {
+    async step(x, labels) {
+      const { loss, correct, grads } = batchGradients(model, x, labels);
+      const named: tf.NamedTensorMap = {};
+      vars.forEach((v, i) => (named[v.name] = grads[i]));
+      optimizer.applyGradients(named);
+      tf.dispose(grads);
+      return { loss, correct };
+    },
+    async sync() {},
+    async dispose() {},
+  };
+}

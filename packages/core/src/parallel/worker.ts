@@ -1,0 +1,42 @@
+/**
+ * One data-parallel training worker: builds the same model, takes the main thread's weights and a
+ * share of the batch, and answers with the gradients (and the BatchNorm moving statistics its
+ * forward pass produced). Runs from TypeScript source (tsx), from the tsup build and under vitest.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { selectBackend, type BackendChoice } from '../backend.js';
+import { buildModel } from '../models.js';
+import { batchGradients, packWeights, unpackWeights } from './gradients.js';
+import type { StepReply, StepRequest, WorkerInit } from './protocol.js';
+
+async function main(): Promise<void> {
+const init = workerData as WorkerInit;
+await selectBackend(init.backend as BackendChoice);
+const model = buildModel(init.modelName);
+
+parentPort!.on('message', (msg: StepRequest | { type: 'close' }) => {
+  if (msg.type === 'close') {
+    tf.disposeVariables();
+    parentPort!.close();
+    return;
+  }
+  unpackWeights(model, msg.weights);
+  const { loss, correct, grads } = batchGradients(model, msg.x, msg.labels);
+  const total = grads.reduce((s, g) => s + g.size, 0);
+  const packed = new Float32Array(total);
+  let o = 0;
+  for (const g of grads) {
+    packed.set(g.dataSync() as Float32Array, o);
+    o += g.size;
+    g.dispose();
+  }
+  const state = packWeights(model);
+  const reply: StepReply = { type: 'step', loss, correct, grads: packed, weights: state, numTensors: tf.memory().numTensors };
+  parentPort!.postMessage(reply, [packed.buffer, state.buffer]);
+});
+parentPort!.postMessage({ type: 'ready', backend: tf.getBackend() });
+}
+
+// No top-level await: the build also emits this file as CommonJS.
+main().catch((e: Error) => parentPort!.postMessage({ type: 'error', message: e.stack ?? e.message }));
