@@ -13,7 +13,7 @@ function sampleBatch(m: number, rng: Rng, nice: boolean): Record<string, number>
   for (;;) {
     const p: Record<string, number> = {};
     const center = nice ? 0 : rng.uniform(-2, 2);
-    const spread = nice ? 0 : rng.uniform(0.3, 3);
+    const spread = nice ? 0 : rng.uniform(0.3, 2);
     for (let k = 1; k <= m; k++) {
       p[`x_${k}`] = nice ? rng.int(-3, 3) : rng.normal(center, spread);
       p[`dy_${k}`] = nice ? rng.int(-2, 2) : rng.normal(0, 1);
@@ -99,7 +99,8 @@ const layerAutodiff = (m: number, base: Record<string, number>, quantity: string
       return toFloat64(grads[quantity === 'grad(gamma)' ? gammaW.name : betaW.name]);
     });
   } finally {
-    layer.dispose();
+    // Layer.dispose() refuses a layer never called symbolically; its variables are what hold memory.
+    for (const w of layer.weights) w.dispose();
   }
 };
 

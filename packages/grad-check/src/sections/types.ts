@@ -67,4 +67,6 @@ export interface CheckResult {
   pass: boolean;
   /** How equality was decided, e.g. "symbolicEqual proved 12 of 20, random points for the rest". */
   method: string;
+  /** The closed form checked, in the template language. */
+  formula?: string;
 }
