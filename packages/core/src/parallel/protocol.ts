@@ -22,3 +22,15 @@ export interface StepReply {
   weights: Float32Array;
   numTensors: number;
 }
+
+export interface PredictRequest {
+  type: 'predict';
+  weights: Float32Array;
+  x: Float32Array;
+}
+
+export interface PredictReply {
+  type: 'predict';
+  /** n x 7 logits, inference mode. */
+  logits: Float32Array;
+}

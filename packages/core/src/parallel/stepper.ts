@@ -4,8 +4,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { IMAGE_SIZE, NUM_CLASSES } from '../classes.js';
 import { batchGradients, packWeights, unpackWeights } from './gradients.js';
-import type { StepReply, StepRequest, WorkerInit } from './protocol.js';
+import type { PredictReply, PredictRequest, StepReply, StepRequest, WorkerInit } from './protocol.js';
 
 export interface BatchStepper {
   /** Trains on one batch: x is n*48*48 float32 (NHWC, 0..1), labels are class indices. Returns mean loss and count correct. */
@@ -15,12 +16,20 @@ export interface BatchStepper {
   dispose(): Promise<void>;
 }
 
+/** The data-parallel stepper can also spread inference over its workers. */
+export interface DataParallelStepper extends BatchStepper {
+  /** Logits (n x 7, inference mode) of the main model's current weights, the batch split over the workers. */
+  predict(x: Float32Array): Promise<Float32Array>;
+}
+
 export interface StepperOptions {
   model: tf.LayersModel;
   modelName: 'seed' | 'simple';
   optimizer: tf.AdamOptimizer;
   workers: number;
 }
+
+const IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
 const here = (() => {
   try {
@@ -64,7 +73,8 @@ function startWorker(file: string, ts: boolean, workerData: WorkerInit): Worker 
 
 interface Slot {
   worker: Worker;
-  pending?: { resolve: (r: StepReply) => void; reject: (e: Error) => void };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  pending?: { resolve: (r: any) => void; reject: (e: Error) => void };
 }
 
 /** Splits n into `parts` shares as even as possible (first shares one larger). */
@@ -81,7 +91,7 @@ export function shareSizes(n: number, parts: number): number[] {
  * statistics as the share-weighted mean of the workers' (each worker's batch statistics come from
  * its share only, as in PyTorch's DataParallel without SyncBatchNorm).
  */
-export async function createDataParallelStepper(opts: StepperOptions): Promise<BatchStepper> {
+export async function createDataParallelStepper(opts: StepperOptions): Promise<DataParallelStepper> {
   const { model, modelName, optimizer } = opts;
   const count = Math.max(1, Math.floor(opts.workers));
   const { file, ts } = workerScript();
@@ -96,10 +106,10 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<B
         worker.once('error', reject);
         worker.once('message', (m: { type: string; message?: string }) => (m.type === 'ready' ? resolve() : reject(new Error(`worker failed to start: ${m.message}`))));
       });
-      worker.on('message', (m: StepReply | { type: 'error'; message: string }) => {
+      worker.on('message', (m: StepReply | PredictReply | { type: 'error'; message: string }) => {
         const p = slot.pending;
         slot.pending = undefined;
-        if (m.type === 'step') p?.resolve(m);
+        if (m.type !== 'error') p?.resolve(m);
         else p?.reject(new Error(m.message));
       });
       worker.on('error', (e) => slot.pending?.reject(e));
@@ -109,11 +119,14 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<B
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let closed = false;
 
-  const ask = (slot: Slot, req: StepRequest) =>
-    new Promise<StepReply>((resolve, reject) => {
+  function ask(slot: Slot, req: StepRequest): Promise<StepReply>;
+  function ask(slot: Slot, req: PredictRequest): Promise<PredictReply>;
+  function ask(slot: Slot, req: StepRequest | PredictRequest): Promise<StepReply | PredictReply> {
+    return new Promise((resolve, reject) => {
       slot.pending = { resolve, reject };
-      slot.worker.postMessage(req, [req.x.buffer, req.labels.buffer]);
+      slot.worker.postMessage(req, req.type === 'step' ? [req.x.buffer as ArrayBuffer, req.labels.buffer as ArrayBuffer] : [req.x.buffer as ArrayBuffer]);
     });
+  }
 
   return {
     async step(x, labels) {
@@ -124,7 +137,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<B
       let start = 0;
       const replies = await Promise.all(
         sizes.map((s, i) => {
-          const req: StepRequest = { type: 'step', weights, x: x.slice(start * 2304, (start + s) * 2304), labels: labels.slice(start, start + s) };
+          const req: StepRequest = { type: 'step', weights, x: x.slice(start * IMAGE_PIXELS, (start + s) * IMAGE_PIXELS), labels: labels.slice(start, start + s) };
           start += s;
           return ask(slots[i], req);
         }),
@@ -138,19 +151,39 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<B
         for (let j = 0; j < stateSum.length; j++) stateSum[j] += shares[i] * r.weights[j];
       });
       tf.tidy(() => {
-        const named: tf.NamedTensorMap = {};
+        const named: Record<string, tf.Tensor> = {};
         let o = 0;
         for (const v of vars) {
           named[v.name] = tf.tensor(gradSum.subarray(o, o + v.size), v.shape);
           o += v.size;
         }
-        optimizer.applyGradients(named);
+        optimizer.applyGradients(named as tf.NamedTensorMap as never);
       });
       unpackWeights(model, stateSum, (w) => !trainable.has(w.originalName));
       return {
         loss: replies.reduce((s, r, i) => s + shares[i] * r.loss, 0),
         correct: replies.reduce((s, r) => s + r.correct, 0),
       };
+    },
+    async predict(x) {
+      const n = x.length / IMAGE_PIXELS;
+      const sizes = shareSizes(n, slots.length).filter((s) => s > 0);
+      const weights = packWeights(model);
+      let start = 0;
+      const parts = await Promise.all(
+        sizes.map((s, i) => {
+          const req: PredictRequest = { type: 'predict', weights, x: x.slice(start * IMAGE_PIXELS, (start + s) * IMAGE_PIXELS) };
+          start += s;
+          return ask(slots[i], req);
+        }),
+      );
+      const out = new Float32Array(n * NUM_CLASSES);
+      let o = 0;
+      for (const p of parts) {
+        out.set(p.logits, o);
+        o += p.logits.length;
+      }
+      return out;
     },
     async sync() {
       // The main model is updated in every step already; nothing is in flight between steps.
@@ -175,9 +208,9 @@ export function createLocalStepper(opts: Omit<StepperOptions, 'workers' | 'model
   return {
     async step(x, labels) {
       const { loss, correct, grads } = batchGradients(model, x, labels);
-      const named: tf.NamedTensorMap = {};
+      const named: Record<string, tf.Tensor> = {};
       vars.forEach((v, i) => (named[v.name] = grads[i]));
-      optimizer.applyGradients(named);
+      optimizer.applyGradients(named as tf.NamedTensorMap as never);
       tf.dispose(grads);
       return { loss, correct };
     },

@@ -8,17 +8,26 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend, type BackendChoice } from '../backend.js';
 import { buildModel } from '../models.js';
 import { batchGradients, packWeights, unpackWeights } from './gradients.js';
-import type { StepReply, StepRequest, WorkerInit } from './protocol.js';
+import { IMAGE_SIZE } from '../classes.js';
+import type { PredictReply, PredictRequest, StepReply, StepRequest, WorkerInit } from './protocol.js';
 
 async function main(): Promise<void> {
 const init = workerData as WorkerInit;
 await selectBackend(init.backend as BackendChoice);
 const model = buildModel(init.modelName);
 
-parentPort!.on('message', (msg: StepRequest | { type: 'close' }) => {
+parentPort!.on('message', (msg: StepRequest | PredictRequest | { type: 'close' }) => {
   if (msg.type === 'close') {
     tf.disposeVariables();
     parentPort!.close();
+    return;
+  }
+  if (msg.type === 'predict') {
+    unpackWeights(model, msg.weights);
+    const n = msg.x.length / (IMAGE_SIZE * IMAGE_SIZE);
+    const logits = tf.tidy(() => (model.predict(tf.tensor4d(msg.x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]), { batchSize: n }) as tf.Tensor).dataSync() as Float32Array);
+    const reply: PredictReply = { type: 'predict', logits };
+    parentPort!.postMessage(reply, [logits.buffer as ArrayBuffer]);
     return;
   }
   unpackWeights(model, msg.weights);
@@ -33,7 +42,7 @@ parentPort!.on('message', (msg: StepRequest | { type: 'close' }) => {
   }
   const state = packWeights(model);
   const reply: StepReply = { type: 'step', loss, correct, grads: packed, weights: state, numTensors: tf.memory().numTensors };
-  parentPort!.postMessage(reply, [packed.buffer, state.buffer]);
+  parentPort!.postMessage(reply, [packed.buffer as ArrayBuffer, state.buffer as ArrayBuffer]);
 });
 parentPort!.postMessage({ type: 'ready', backend: tf.getBackend() });
 }

@@ -1,0 +1,287 @@
+import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectBackend, type BackendChoice } from './backend.js';
+import { IMAGE_SIZE, PIXELS_PER_IMAGE } from './classes.js';
+import { loadDataset } from './data/load.js';
+import { syntheticFaces } from './data/synthetic.js';
+import { formatKernelProfile, profileKernels, type KernelTime } from './kernels/profile.js';
+import { seedCnn } from './models.js';
+import { createDataParallelStepper, createLocalStepper, type BatchStepper } from './parallel/stepper.js';
+
+export interface BenchOptions {
+  /** tfjs backends to measure; default: every one that starts here except the pure-JS cpu (under 1 image/s). */
+  backends?: BackendChoice[];
+  batches?: number[];
+  /** Data-parallel workers for the parallel wasm rows (default: the number of CPU cores; 0 or 1: none). */
+  workers?: number;
+  /** Minimum seconds per measurement (after warm-up). */
+  seconds?: number;
+  /** Run the PyTorch reference side by side: 'auto' when Debian's python3-torch imports. */
+  torch?: boolean | 'auto';
+  /** Per-kernel time of one training and one inference step per backend (single thread). */
+  profile?: boolean;
+  /** Progress lines (to stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export interface BenchRow {
+  /** 'wasm', 'wasm-parallel' (data-parallel over worker threads), 'tensorflow' (tfjs-node) or 'cpu'. */
+  backend: string;
+  batch: number;
+  trainImagesPerSec: number;
+  inferImagesPerSec: number;
+  /** Threads doing the work: 1, or the data-parallel workers. */
+  workers: number;
+}
+
+export interface TorchRow {
+  batch: number;
+  trainImagesPerSec: number;
+  inferImagesPerSec: number;
+}
+
+export interface BenchResult {
+  machine: { cpu: string; cores: number; platform: string; loadAverage: { start: number[]; end: number[] } };
+  date: string;
+  versions: Record<string, string>;
+  results: BenchRow[];
+  torch?: TorchRow[];
+  /** Why the PyTorch reference did not run, when it did not. */
+  torchSkipped?: string;
+  torchThreads?: number;
+  dataLoading?: { csvRowsPerSec: number; batchImagesPerSec: number };
+  profile?: { backend: string; batch: number; train: KernelTime[]; infer: KernelTime[] }[];
+}
+
+const PYTHON = '/usr/bin/python3';
+
+const here = (() => {
+  try {
+    return fileURLToPath(import.meta.url);
+  } catch {
+    return __filename;
+  }
+})();
+
+function torchScript(): string | undefined {
+  const dir = dirname(here);
+  return [join(dir, '..', 'bench', 'torch_bench.py'), join(dir, 'bench', 'torch_bench.py')].find((f) => existsSync(f));
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** Whether the PyTorch reference can run here; the reason when not. */
+export async function torchAvailable(): Promise<string | undefined> {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  if (!torchScript()) return 'bench/torch_bench.py not found beside the package';
+  const r = await run(PYTHON, ['-c', 'import torch'], 60_000);
+  return r.code === 0 ? undefined : `${PYTHON} cannot import torch (apt-get install python3-torch)`;
+}
+
+async function torchBench(batch: number, seconds: number): Promise<{ row: TorchRow; version: string; threads: number }> {
+  const r = await run(PYTHON, [torchScript()!, '--batches', String(batch), '--seconds', String(seconds)], 600_000);
+  if (r.code !== 0) throw new Error(`torch_bench.py failed: ${r.stderr.trim().split('\n').pop()}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch: string; threads: number; results: TorchRow[] };
+  return { row: out.results[0], version: out.torch, threads: out.threads };
+}
+
+/** Calls fn (after `warmup` calls) until both minIters calls and minSeconds have passed; calls per second. */
+async function rate(fn: () => Promise<unknown> | unknown, minSeconds: number, minIters = 3, warmup = 2): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  let n = 0;
+  const t0 = performance.now();
+  for (;;) {
+    await fn();
+    n++;
+    const dt = (performance.now() - t0) / 1000;
+    if (n >= minIters && dt >= minSeconds) return n / dt;
+  }
+}
+
+function batchData(batch: number): { x: Float32Array; labels: Int32Array } {
+  const d = syntheticFaces({ count: batch, seed: 1 });
+  return { x: Float32Array.from(d.pixels, (v) => v / 255), labels: Int32Array.from(d.labels) };
+}
+
+async function measureLocal(backend: string, batch: number, seconds: number): Promise<BenchRow> {
+  const model = seedCnn();
+  const stepper: BatchStepper = createLocalStepper({ model, optimizer: tf.train.adam(1e-4) });
+  const { x, labels } = batchData(batch);
+  const train = await rate(() => stepper.step(x, labels), seconds);
+  const xs = tf.tensor4d(x, [batch, IMAGE_SIZE, IMAGE_SIZE, 1]);
+  const infer = await rate(() => tf.tidy(() => (model.predict(xs, { batchSize: batch }) as tf.Tensor).dataSync()), seconds);
+  xs.dispose();
+  tf.disposeVariables();
+  return { backend, batch, trainImagesPerSec: train * batch, inferImagesPerSec: infer * batch, workers: 1 };
+}
+
+async function measureParallel(batch: number, workers: number, seconds: number): Promise<BenchRow> {
+  const model = seedCnn();
+  const stepper = await createDataParallelStepper({ model, modelName: 'seed', optimizer: tf.train.adam(1e-4), workers });
+  try {
+    const { x, labels } = batchData(batch);
+    const train = await rate(() => stepper.step(x, labels), seconds);
+    const infer = await rate(() => stepper.predict(x), seconds);
+    return { backend: `${tf.getBackend()}-parallel`, batch, trainImagesPerSec: train * batch, inferImagesPerSec: infer * batch, workers };
+  } finally {
+    await stepper.dispose();
+    tf.disposeVariables();
+  }
+}
+
+async function profileBackend(backend: string, batch: number): Promise<{ backend: string; batch: number; train: KernelTime[]; infer: KernelTime[] }> {
+  const model = seedCnn();
+  const stepper = createLocalStepper({ model, optimizer: tf.train.adam(1e-4) });
+  const { x, labels } = batchData(batch);
+  for (let i = 0; i < 2; i++) await stepper.step(x, labels);
+  const p = profileKernels(tf.getBackend());
+  try {
+    const steps = 3;
+    for (let i = 0; i < steps; i++) await stepper.step(x, labels);
+    const train = p.report().map((r) => ({ ...r, ms: r.ms / steps, calls: r.calls / steps }));
+    p.reset();
+    const xs = tf.tensor4d(x, [batch, IMAGE_SIZE, IMAGE_SIZE, 1]);
+    tf.tidy(() => (model.predict(xs, { batchSize: batch }) as tf.Tensor).dataSync());
+    const infer = p.report();
+    xs.dispose();
+    return { backend, batch, train, infer };
+  } finally {
+    p.stop();
+    tf.disposeVariables();
+  }
+}
+
+/** Parsing a Kaggle CSV (rows/s) and turning bytes into a float batch (images/s). */
+async function measureDataLoading(): Promise<{ csvRowsPerSec: number; batchImagesPerSec: number }> {
+  const rows = 2000;
+  const d = syntheticFaces({ count: rows, seed: 2 });
+  const dir = mkdtempSync(join(os.tmpdir(), 'fer-bench-'));
+  try {
+    const lines = ['emotion,pixels,Usage'];
+    for (let i = 0; i < rows; i++) lines.push(`${d.labels[i]},${Array.from(d.pixels.subarray(i * PIXELS_PER_IMAGE, (i + 1) * PIXELS_PER_IMAGE)).join(' ')},Training`);
+    const file = join(dir, 'fer2013.csv');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const t0 = performance.now();
+    await loadDataset(file);
+    const csvRowsPerSec = rows / ((performance.now() - t0) / 1000);
+    const batch = 128;
+    const perSec = await rate(() => {
+      const x = new Float32Array(batch * PIXELS_PER_IMAGE);
+      for (let i = 0; i < x.length; i++) x[i] = d.pixels[i] / 255;
+      return x;
+    }, 0.5);
+    return { csvRowsPerSec, batchImagesPerSec: perSec * batch };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Training and inference throughput of the seed CNN on each backend and batch size, the data-loading
+ * speed, and (where Debian's python3-torch is present) PyTorch on the same model and batch, measured
+ * in the same run, each batch size's PyTorch run right before ours so both see the same machine load.
+ */
+export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
+  const log = opts.log ?? (() => {});
+  const batches = opts.batches ?? [32, 64, 128];
+  const seconds = opts.seconds ?? 3;
+  const workers = opts.workers ?? (os.availableParallelism?.() ?? os.cpus().length);
+  const start = os.loadavg();
+  const result: BenchResult = {
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, loadAverage: { start, end: [] } },
+    date: new Date().toISOString(),
+    versions: { node: process.versions.node, tfjs: tf.version.tfjs },
+    results: [],
+  };
+  let useTorch = false;
+  if (opts.torch !== false) {
+    const why = await torchAvailable();
+    if (why && opts.torch === true) throw new Error(`PyTorch reference asked for but ${why}`);
+    if (why) result.torchSkipped = why;
+    else {
+      useTorch = true;
+      result.torch = [];
+    }
+  }
+  const wanted: BackendChoice[] = opts.backends ?? ['node', 'wasm'];
+  const backends: { choice: BackendChoice; name: string }[] = [];
+  for (const b of wanted) {
+    try {
+      const info = await selectBackend(b);
+      if (!backends.some((x) => x.name === info.name)) backends.push({ choice: b, name: info.name });
+      if (info.name === 'wasm') result.versions.wasmSimd = String(info.simd);
+    } catch (e) {
+      log(`skipping backend ${b}: ${(e as Error).message}`);
+    }
+  }
+  for (const batch of batches) {
+    if (useTorch) {
+      log(`pytorch batch ${batch}...`);
+      const t = await torchBench(batch, seconds);
+      result.torch!.push(t.row);
+      result.versions.torch = t.version;
+      result.torchThreads = t.threads;
+    }
+    for (const b of backends) {
+      await selectBackend(b.choice);
+      log(`${b.name} batch ${batch}...`);
+      result.results.push(await measureLocal(b.name, batch, seconds));
+      if (b.name === 'wasm' && workers > 1) {
+        log(`${b.name} x${workers} workers batch ${batch}...`);
+        result.results.push(await measureParallel(batch, workers, seconds));
+      }
+    }
+  }
+  log('data loading...');
+  result.dataLoading = await measureDataLoading();
+  if (opts.profile) {
+    result.profile = [];
+    for (const b of backends) {
+      await selectBackend(b.choice);
+      log(`profiling ${b.name}...`);
+      result.profile.push(await profileBackend(b.name, batches.includes(64) ? 64 : batches[0]));
+    }
+  }
+  result.machine.loadAverage.end = os.loadavg();
+  return result;
+}
+
+const f1 = (v: number) => v.toFixed(1);
+
+/** The result as a plain-text table (ratios to PyTorch at the same batch where it ran). */
+export function formatBenchTable(r: BenchResult): string {
+  const torch = new Map((r.torch ?? []).map((t) => [t.batch, t]));
+  const head = ['backend', 'workers', 'batch', 'train img/s', 'infer img/s', ...(r.torch ? ['train vs torch', 'infer vs torch'] : [])];
+  const rows: string[][] = [];
+  for (const t of r.torch ?? []) rows.push([`pytorch ${r.versions.torch ?? ''}`.trim(), String(r.torchThreads ?? ''), String(t.batch), f1(t.trainImagesPerSec), f1(t.inferImagesPerSec), ...(r.torch ? ['1.00x', '1.00x'] : [])]);
+  for (const x of r.results) {
+    const t = torch.get(x.batch);
+    rows.push([x.backend, String(x.workers), String(x.batch), f1(x.trainImagesPerSec), f1(x.inferImagesPerSec), ...(r.torch ? [t ? `${(x.trainImagesPerSec / t.trainImagesPerSec).toFixed(2)}x` : '', t ? `${(x.inferImagesPerSec / t.inferImagesPerSec).toFixed(2)}x` : ''] : [])]);
+  }
+  rows.sort((a, b) => Number(a[2]) - Number(b[2]));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const fmt = (row: string[]) => row.map((c, i) => (i >= 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const lines = [
+    `seed CNN throughput, ${r.machine.cpu}, ${r.machine.cores} cores, load ${r.machine.loadAverage.start.map(f1).join(' ')} -> ${r.machine.loadAverage.end.map(f1).join(' ')}, ${r.date}`,
+    `versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    fmt(head),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map(fmt),
+  ];
+  if (r.torchSkipped) lines.push(`pytorch reference skipped: ${r.torchSkipped}`);
+  if (r.dataLoading) lines.push(`data loading: CSV parse ${Math.round(r.dataLoading.csvRowsPerSec).toLocaleString('en-US')} rows/s, batch assembly ${Math.round(r.dataLoading.batchImagesPerSec).toLocaleString('en-US')} images/s`);
+  for (const p of r.profile ?? []) {
+    lines.push('', `per-kernel time, ${p.backend}, one thread, batch ${p.batch}: training step`, formatKernelProfile(p.train, 1, 20), '', `inference (one batch)`, formatKernelProfile(p.infer, 1, 8));
+  }
+  return lines.join('\n');
+}
