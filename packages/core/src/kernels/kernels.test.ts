@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { registerWasmTrainingKernels } from './index.js';
+import { maxRelDiff, randomArray, runOn } from './test_util.js';
+
+const input = (shape: number[], seed: number) => ({ values: randomArray(shape.reduce((a, b) => a * b, 1), seed), shape });
+
+describe('MaxPoolGrad', () => {
+  // [h, w, c, filter, stride, pad]
+  const cases: [number, number, number, number, number, 'same' | 'valid'][] = [
+    [8, 8, 3, 2, 2, 'valid'],
+    [9, 7, 2, 2, 2, 'same'],
+    [9, 9, 2, 3, 2, 'same'],
+    [7, 7, 2, 3, 1, 'same'],
+    [10, 10, 4, 4, 3, 'valid'],
+  ];
+  it.each(cases)('h=%i w=%i c=%i filter=%i stride=%i %s matches the cpu backend', async (h, w, c, f, s, pad) => {
+    const x = input([2, h, w, c], 4);
+    await tf.setBackend('cpu');
+    const out = tf.tidy(() => tf.maxPool(tf.tensor(x.values, x.shape as [number, number, number, number]), f, s, pad));
+    const y = { values: out.dataSync() as Float32Array, shape: out.shape };
+    out.dispose();
+    const dy = input(y.shape, 5);
+    const attrs = { filterSize: [f, f], strides: [s, s], pad, dimRoundingMode: undefined };
+    const [ref] = await runOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+    const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-6);
+  });
+});
+
+describe('BatchMatMul', () => {
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('transposeA=%s transposeB=%s matches the cpu backend', async (ta, tb) => {
+    const [m, k, n] = [5, 7, 3];
+    const a = input([2, ...(ta ? [k, m] : [m, k])], 6);
+    const b = input([2, ...(tb ? [n, k] : [k, n])], 7);
+    const attrs = { transposeA: ta, transposeB: tb };
+    const [ref] = await runOn('cpu', 'BatchMatMul', { a, b }, attrs);
+    const [got] = await runOn('wasm', 'BatchMatMul', { a, b }, attrs);
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  });
+});
+
+describe('Sum', () => {
+  it.each([
+    [[4, 5, 6, 3], [0, 1, 2], false],
+    [[4, 5, 6, 3], [0, 1, 2], true],
+    [[9, 4], [0], false],
+    [[4, 5, 3], [1], false],
+    [[4, 5, 3], [0, 1, 2], false],
+  ] as [number[], number[], boolean][])('shape %j axes %j keepDims %s matches the cpu backend', async (shape, axis, keepDims) => {
+    const x = input(shape, 8);
+    const [ref] = await runOn('cpu', 'Sum', { x }, { axis, keepDims });
+    const [got] = await runOn('wasm', 'Sum', { x }, { axis, keepDims });
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  });
+});
+
+/** Gradients of a small LeakyReLU + BatchNorm (training-mode moments) graph, as arrays. */
+async function graphGrads(backend: string): Promise<Float32Array[]> {
+  if (backend === 'wasm') registerWasmTrainingKernels();
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(randomArray(3 * 5 * 4 * 6, 9), [3, 5, 4, 6]);
+    const gamma = tf.tensor1d(randomArray(6, 10));
+    const beta = tf.tensor1d(randomArray(6, 11));
+    const w = tf.tensor4d(randomArray(3 * 5 * 4 * 6, 12), [3, 5, 4, 6]);
+    const f = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const a = tf.leakyRelu(xx, 0.05);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, 1e-5), w));
+    };
+    return tf.grads(f)([x, gamma, beta]).map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+describe('gradient overrides (LeakyRelu, FusedBatchNorm)', () => {
+  it('give tfjs’s own gradients of LeakyReLU -> moments -> batchNorm', async () => {
+    // Reference first: tfjs's stock gradients on cpu, before our overrides are registered.
+    const ref = await graphGrads('cpu');
+    const got = await graphGrads('wasm');
+    const onCpu = await graphGrads('cpu');
+    for (let i = 0; i < ref.length; i++) {
+      expect(maxRelDiff(got[i], ref[i])).toBeLessThan(1e-4);
+      expect(maxRelDiff(onCpu[i], ref[i])).toBeLessThan(1e-4);
+    }
+  });
+});
