@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { maxRelDiff, randomArray, runOn } from './test_util.js';
 
-// [n, h, w, ci, co, k(h), k(w), stride, pad]
+// [n, h, w, ci, co, k(h), k(w), stride, pad]; ci <= 4 takes the matrix-product path, ci > 4 the convolution one.
 const cases: [number, number, number, number, number, number, number, number, 'same' | 'valid'][] = [
+  [2, 9, 9, 6, 4, 3, 3, 1, 'same'],
+  [2, 9, 9, 6, 4, 3, 3, 1, 'valid'],
+  [2, 9, 8, 6, 4, 3, 3, 2, 'same'],
+  [2, 10, 10, 5, 4, 3, 3, 2, 'valid'],
+  [1, 8, 8, 8, 5, 2, 2, 1, 'same'],
+  [1, 9, 9, 5, 5, 4, 2, 2, 'same'],
+  [1, 11, 11, 7, 3, 4, 4, 3, 'valid'],
   [2, 9, 9, 3, 4, 3, 3, 1, 'same'],
   [2, 9, 9, 3, 4, 3, 3, 1, 'valid'],
   [2, 9, 8, 3, 4, 3, 3, 2, 'same'],

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { SMALL_CHANNELS, smallChannelsBackpropFilter } from './small_channels.js';
 import { callKernel, dispose, transposeInfo, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
@@ -29,6 +30,10 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
     'channelsLast',
   );
   const { top, bottom, left, right } = info.padInfo;
+  if (info.inChannels <= SMALL_CHANNELS.backpropFilter) {
+    const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+    return smallChannelsBackpropFilter(backend, x, dy, { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left });
+  }
   const xT = transposeInfo(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
   const dyT = transposeInfo(backend, dy, [1, 2, 0, 3]); // [oh, ow, n, co]
   const g = callKernel(

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock, stockKernel } from './stock.js';
+import { SMALL_CHANNELS, smallChannelsBackpropInput } from './small_channels.js';
 import { callKernel, dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
@@ -23,6 +24,7 @@ function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInf
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
+  if (ci <= SMALL_CHANNELS.backpropInput) return smallChannelsBackpropInput(backend, dy, filter, { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left });
   const pt = kh - 1 - top;
   const pl = kw - 1 - left;
   const dh = (oh - 1) * sh + 1;

@@ -23,6 +23,10 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo }; back
   const x = heapF32(backend, input);
   const g = heapF32(backend, dy);
   const dx = heapF32(backend, out);
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && oh * 2 <= h && ow * 2 <= w) {
+    pool2x2Grad(x, g, dx, n, h, w, c, oh, ow);
+    return out;
+  }
   dx.fill(0);
   for (let b = 0; b < n; b++) {
     for (let yr = 0; yr < oh; yr++) {
@@ -51,6 +55,45 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo }; back
     }
   }
   return out;
+}
+
+/**
+ * The common 2x2, stride-2 pool, branch-free (the first maximum of each window gets the gradient; the
+ * windows do not overlap, so every input position is written once).
+ */
+function pool2x2Grad(x: Float32Array, g: Float32Array, dx: Float32Array, n: number, h: number, w: number, c: number, oh: number, ow: number): void {
+  if (oh * 2 !== h || ow * 2 !== w) dx.fill(0);
+  const row = w * c;
+  for (let b = 0; b < n; b++) {
+    for (let yr = 0; yr < oh; yr++) {
+      for (let yc = 0; yc < ow; yc++) {
+        const p0 = ((b * h + 2 * yr) * w + 2 * yc) * c;
+        const gOff = ((b * oh + yr) * ow + yc) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const ia = p0 + ch;
+          const ib = ia + c;
+          const ic = ia + row;
+          const id = ic + c;
+          const va = x[ia];
+          const vb = x[ib];
+          const vc = x[ic];
+          const vd = x[id];
+          const m = Math.max(va, vb, vc, vd);
+          const gv = g[gOff + ch];
+          const fa = ((va === m) as unknown as number) | 0;
+          let taken = fa;
+          const fb = (((vb === m) as unknown as number) | 0) & (taken ^ 1);
+          taken |= fb;
+          const fc = (((vc === m) as unknown as number) | 0) & (taken ^ 1);
+          taken |= fc;
+          dx[ia] = gv * fa;
+          dx[ib] = gv * fb;
+          dx[ic] = gv * fc;
+          dx[id] = gv * (taken ^ 1);
+        }
+      }
+    }
+  }
 }
 
 export const maxPoolGradConfig: tf.KernelConfig = {

@@ -17,7 +17,7 @@ describe('MaxPoolGrad', () => {
   it.each(cases)('h=%i w=%i c=%i filter=%i stride=%i %s matches the cpu backend', async (h, w, c, f, s, pad) => {
     const x = input([2, h, w, c], 4);
     await tf.setBackend('cpu');
-    const out = tf.tidy(() => tf.maxPool(tf.tensor(x.values, x.shape as [number, number, number, number]), f, s, pad));
+    const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, x.shape as [number, number, number, number]), f, s, pad));
     const y = { values: out.dataSync() as Float32Array, shape: out.shape };
     out.dispose();
     const dy = input(y.shape, 5);
@@ -26,6 +26,22 @@ describe('MaxPoolGrad', () => {
     const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
     expect(got.shape).toEqual(ref.shape);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-6);
+  });
+});
+
+describe('MaxPoolGrad with ties', () => {
+  it('sends each window’s gradient to its first maximum, as the cpu backend does', async () => {
+    const x = input([2, 6, 6, 3], 13);
+    x.values = x.values.map((v) => Math.round(v)); // -1, 0, 1: many ties
+    await tf.setBackend('cpu');
+    const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, x.shape as [number, number, number, number]), 2, 2, 'valid'));
+    const y = { values: out.dataSync() as Float32Array, shape: out.shape };
+    out.dispose();
+    const dy = input(y.shape, 14);
+    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
+    const [ref] = await runOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+    const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+    expect(maxRelDiff(got.values, ref.values)).toBe(0);
   });
 });
 
