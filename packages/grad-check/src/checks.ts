@@ -285,6 +285,18 @@ function hashString(s: string): number {
   return h >>> 0;
 }
 
+/** The symbolic, numeric and autodiff checks of one closed form (a textbook formula, or one to test). */
+export function checkClosedForm(section: Section, cf: ClosedForm, options: CheckOptions = {}): CheckResult[] {
+  const sizes = options.sizes?.[section.name] ?? section.size?.values ?? [];
+  const checker = new ClosedFormChecker(section, cf, sizes, options);
+  const out = [checker.symbolic(), checker.numeric()];
+  for (const layer of [false, true]) {
+    const r = checker.autodiff(layer);
+    if (r) out.push(r);
+  }
+  return out;
+}
+
 /** Every reference check of the chosen sections. */
 export async function runReferenceChecks(options: CheckOptions = {}): Promise<CheckResult[]> {
   await useCpuBackend();
@@ -293,15 +305,7 @@ export async function runReferenceChecks(options: CheckOptions = {}): Promise<Ch
   for (const name of chosen) {
     const section = sections[name];
     if (section.extraChecks) out.push(...section.extraChecks());
-    const sizes = options.sizes?.[name] ?? section.size?.values ?? [];
-    for (const cf of section.closedForms) {
-      const checker = new ClosedFormChecker(section, cf, sizes, options);
-      out.push(checker.symbolic(), checker.numeric());
-      for (const layer of [false, true]) {
-        const r = checker.autodiff(layer);
-        if (r) out.push(r);
-      }
-    }
+    for (const cf of section.closedForms) out.push(...checkClosedForm(section, cf, options));
   }
   return out;
 }

@@ -4,7 +4,6 @@
  * index), and the verdict, counterexample and any condition under which it holds come from those
  * numbers alone.
  */
-import { readFileSync } from 'node:fs';
 import * as math from 'mathjs';
 import type { MathNode } from 'mathjs';
 import { SectionModel } from './engine.js';
@@ -12,36 +11,10 @@ import { createRng, type Rng } from './random.js';
 import { sections } from './sections/index.js';
 import type { Condition, SectionName } from './sections/types.js';
 import { TemplateError } from './template.js';
+import { ClaimsError, loadClaims, parseClaims, type Claim, type ClaimsFile } from './claims-file.js';
 
-export class ClaimsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ClaimsError';
-  }
-}
-
-export interface Claim {
-  id: string;
-  section: SectionName;
-  /** The report's LaTeX, as written. */
-  latex: string;
-  /** What the formula is supposed to equal, e.g. `grad(sigma2)` (see template.ts). */
-  quantity: string;
-  /** The formula, transcribed literally into the template language. */
-  mathjs: string;
-  /** How an ambiguous piece of the LaTeX was read, and what was probably meant. */
-  reading?: string;
-  note?: string;
-  /** Extra hypotheses to test when the claim does not hold everywhere. */
-  conditions?: Condition[];
-  corrected?: { latex: string; mathjs: string };
-}
-
-export interface ClaimsFile {
-  /** Where the formulas were transcribed from. */
-  source?: string;
-  claims: Claim[];
-}
+export { ClaimsError, loadClaims, parseClaims, SECTION_NAMES } from './claims-file.js';
+export type { Claim, ClaimsFile } from './claims-file.js';
 
 export type Verdict = 'holds' | 'fails' | 'holds-if';
 
@@ -100,64 +73,6 @@ const relError = (a: number, b: number) => {
   const scale = Math.max(Math.abs(a), Math.abs(b));
   return scale === 0 ? 0 : Math.abs(a - b) / scale;
 };
-
-function requireString(obj: Record<string, unknown>, key: string, where: string, optional = false): void {
-  const v = obj[key];
-  if (v === undefined && optional) return;
-  if (typeof v !== 'string' || v.trim() === '') {
-    throw new ClaimsError(`${where}: "${key}" must be a non-empty string${optional ? ' when present' : ''}`);
-  }
-}
-
-/** Checks the shape of a claims file and returns it typed; every message names the claim and the fix. */
-export function parseClaims(data: unknown, origin = 'claims'): ClaimsFile {
-  if (typeof data !== 'object' || data === null || !Array.isArray((data as ClaimsFile).claims)) {
-    throw new ClaimsError(`${origin}: expected an object {"claims": [...]}`);
-  }
-  const seen = new Set<string>();
-  (data as ClaimsFile).claims.forEach((c, j) => {
-    const where = `${origin}: claim #${j + 1}${typeof c?.id === 'string' ? ` (${c.id})` : ''}`;
-    if (typeof c !== 'object' || c === null) throw new ClaimsError(`${where}: must be an object`);
-    const obj = c as unknown as Record<string, unknown>;
-    for (const key of ['id', 'latex', 'quantity', 'mathjs']) requireString(obj, key, where);
-    for (const key of ['reading', 'note']) requireString(obj, key, where, true);
-    if (!(c.section in sections)) {
-      throw new ClaimsError(`${where}: section "${String(c.section)}" is unknown; use one of ${Object.keys(sections).join(', ')}`);
-    }
-    if (seen.has(c.id)) throw new ClaimsError(`${where}: id "${c.id}" is used twice; ids must be unique`);
-    seen.add(c.id);
-    if (c.corrected !== undefined) {
-      const corr = c.corrected as unknown as Record<string, unknown>;
-      if (typeof corr !== 'object' || corr === null) throw new ClaimsError(`${where}: "corrected" must be {latex, mathjs}`);
-      requireString(corr, 'latex', `${where} corrected`);
-      requireString(corr, 'mathjs', `${where} corrected`);
-    }
-    if (c.conditions !== undefined) {
-      if (!Array.isArray(c.conditions)) throw new ClaimsError(`${where}: "conditions" must be a list of {expr, text}`);
-      c.conditions.forEach((cond) => {
-        requireString(cond as unknown as Record<string, unknown>, 'expr', `${where} condition`);
-        requireString(cond as unknown as Record<string, unknown>, 'text', `${where} condition`);
-      });
-    }
-  });
-  return data as ClaimsFile;
-}
-
-export function loadClaims(file: string): ClaimsFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ClaimsError(`cannot read claims file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; pass an existing JSON file`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new ClaimsError(`claims file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseClaims(data, file);
-}
 
 function evaluate(fn: { evaluate(scope: object): unknown }, scope: Record<string, number>, what: string): number {
   let v: unknown;
@@ -314,6 +229,12 @@ export function verifyClaim(claim: Claim, options: VerifyOptions = {}): ClaimRes
       undefined,
     );
     result.counterexample = toCounterexample(model, widest ?? failures[0]);
+    if (section.nodes.length === 0) {
+      // Without a graph every variable a claim depends on is named in it; list only those.
+      const used = new Set([claim.mathjs, claim.corrected?.mathjs ?? ''].flatMap((f) => f.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []));
+      const values = result.counterexample.values;
+      result.counterexample.values = Object.fromEntries(Object.entries(values).filter(([k]) => used.has(k)));
+    }
   }
   if (claim.corrected) {
     const corr = runner.run(claim.corrected.mathjs, rng);

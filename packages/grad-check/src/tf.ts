@@ -14,3 +14,13 @@ export function toFloat64(t: tf.Tensor): Float64Array {
 }
 
 export { tf };
+
+/** tf.tidy for functions that return plain values (tf.tidy's types admit only tensor containers). */
+export function tidyValues<T>(fn: () => T): T {
+  tf.engine().startScope();
+  try {
+    return fn();
+  } finally {
+    tf.engine().endScope();
+  }
+}

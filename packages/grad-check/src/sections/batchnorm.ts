@@ -5,7 +5,7 @@
  * The loss is l = sum dy_k y_k. That is no loss of generality: every gradient of any loss l(y) with
  * respect to x, gamma, beta or an intermediate node depends on l only through dl/dy, which is dy.
  */
-import { tf, toFloat64 } from '../tf.js';
+import { tf, tidyValues, toFloat64 } from '../tf.js';
 import type { Rng } from '../random.js';
 import type { Section } from './types.js';
 
@@ -39,7 +39,7 @@ function vectors(m: number, base: Record<string, number>) {
 
 /** The same function in tfjs ops, one version per graph node we take the gradient at. */
 const autodiff = (m: number, base: Record<string, number>, quantity: string): Float64Array | null =>
-  tf.tidy(() => {
+  tidyValues(() => {
     const { xs, dys } = vectors(m, base);
     const x = tf.tensor1d(xs);
     const dy = tf.tensor1d(dys);
@@ -86,7 +86,7 @@ const layerAutodiff = (m: number, base: Record<string, number>, quantity: string
   const layer = tf.layers.batchNormalization({ axis: -1, epsilon: base.eps, momentum: 0.99 });
   layer.build([null, 1]);
   try {
-    return tf.tidy(() => {
+    return tidyValues(() => {
       layer.setWeights([tf.tensor1d([base.gamma]), tf.tensor1d([base.beta]), tf.zeros([1]), tf.ones([1])]);
       const { xs, dys } = vectors(m, base);
       const x = tf.tensor2d(xs, [m, 1]);

@@ -2,7 +2,7 @@
  * Softmax over logits z_1..z_K followed by cross-entropy against a one-hot target c:
  *   yhat_k = e^{z_k} / sum_j e^{z_j},   l = -sum_k y_k log yhat_k,   y_k = [k = c].
  */
-import { tf, toFloat64 } from '../tf.js';
+import { tf, tidyValues, toFloat64 } from '../tf.js';
 import type { Rng } from '../random.js';
 import type { Section } from './types.js';
 
@@ -39,7 +39,7 @@ export const softmax: Section = {
   closedForms: [{ quantity: 'grad(z[t])', label: '∂L/∂z_t', closed: 'yhat[t] - y[t]' }],
   autodiff: (K, base, quantity) => {
     if (quantity !== 'grad(z[t])') return null;
-    return tf.tidy(() => {
+    return tidyValues(() => {
       const { z, y } = logitsAndTarget(K, base);
       const target = tf.tensor1d(y);
       const loss = (zv: tf.Tensor) => tf.neg(tf.sum(tf.mul(target, tf.log(tf.softmax(zv))))) as tf.Scalar;
@@ -48,7 +48,7 @@ export const softmax: Section = {
   },
   layerAutodiff: (K, base, quantity) => {
     if (quantity !== 'grad(z[t])') return null;
-    return tf.tidy(() => {
+    return tidyValues(() => {
       const { z, y } = logitsAndTarget(K, base);
       const onehot = tf.tensor2d(y, [1, K]);
       const loss = (zv: tf.Tensor) => tf.losses.softmaxCrossEntropy(onehot, zv) as tf.Scalar;
