@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './BatchMatMul.js';
+import { batchNormGradSumsConfig } from './BatchNormGradSums.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
+import { identityConfig } from './Identity.js';
 import { leakyReluGradConfig as leakyReluGradientConfig } from './LeakyRelu_grad.js';
 import { leakyReluGradConfig } from './LeakyReluGrad.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
@@ -17,6 +19,8 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   batchMatMulConfig,
   sumConfig,
   leakyReluGradConfig,
+  batchNormGradSumsConfig,
+  identityConfig,
 ];
 
 /**
