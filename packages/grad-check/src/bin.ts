@@ -6,7 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ClaimsError, loadClaims } from './claims-file.js';
+import { ClaimsError, loadClaims, SECTION_NAMES } from './claims-file.js';
+import type { SectionName } from './sections/types.js';
 
 const HELP = `Usage: pnpm verify-math [options]
 
@@ -18,6 +19,7 @@ Options:
   --markdown FILE    also write the result as a Markdown page (e.g. docs/math.md)
   --strict           exit 1 when any report claim fails (holds-if claims do not count as failing)
   --claims FILE      judge the claims in FILE (same JSON shape as src/hw3-claims.json)
+  --sections LIST    only these sections, comma-separated: conv, batchnorm, softmax (default all)
   --seed N           seed for the sampled points (default 1)
   -h, --help         show this help
 `;
@@ -35,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
         strict: { type: 'boolean' },
         claims: { type: 'string' },
         seed: { type: 'string' },
+        sections: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -52,7 +55,16 @@ async function main(argv: string[]): Promise<number> {
     seed = Number(values.seed);
     if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`);
   }
-  // Load before the minutes of checks, so a bad claims file is reported at once.
+  let sections: SectionName[] | undefined;
+  if (values.sections !== undefined) {
+    const names = values.sections.split(',').map((n) => n.trim()).filter(Boolean);
+    const unknown = names.filter((n) => !SECTION_NAMES.includes(n as SectionName));
+    if (names.length === 0 || unknown.length > 0) {
+      throw new UsageError(`--sections: unknown section "${unknown[0] ?? ''}"; use a comma-separated list of ${SECTION_NAMES.join(', ')}`);
+    }
+    sections = names as SectionName[];
+  }
+  // Load before the seconds of checks, so a bad claims file is reported at once.
   const claims = values.claims ? loadClaims(values.claims) : undefined;
   // tfjs takes seconds to load; usage errors above are answered without it.
   const { tf } = await import('./tf.js');
@@ -60,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
   const { renderMarkdown, renderTerminal, terminalStyle, toJson } = await import('./report.js');
   // The cpu backend's "install tfjs-node" advice is noise here: the checks need float32 cpu on purpose.
   tf.env().set('PROD', true);
-  const report = await runVerifier({ seed, claims: claims ?? undefined });
+  const report = await runVerifier({ seed, claims: claims ?? undefined, sections });
   if (values.claims) report.source = values.claims;
   if (values.markdown) {
     try {

@@ -4,7 +4,7 @@
  */
 import builtinClaims from './hw3-claims.json';
 import { runReferenceChecks, type CheckOptions } from './checks.js';
-import { verifyClaims, type ClaimResult, type ClaimsFile } from './claims.js';
+import { loadClaims, parseClaims, verifyClaims, type ClaimResult, type ClaimsFile } from './claims.js';
 import { sections } from './sections/index.js';
 import type { CheckResult, SectionName } from './sections/types.js';
 
@@ -39,7 +39,9 @@ export async function runVerifier(options: RunOptions = {}): Promise<VerifyRepor
   const seed = options.seed ?? 1;
   const file = options.claims ?? hw3Claims;
   const checks = await runReferenceChecks({ ...options, seed });
-  const claims = verifyClaims(file, { seed, sizes: options.sizes });
+  const chosen = options.sections;
+  const all = typeof file === 'string' ? loadClaims(file) : parseClaims(file);
+  const claims = verifyClaims({ ...all, claims: all.claims.filter((c) => !chosen || chosen.includes(c.section)) }, { seed, sizes: options.sizes });
   for (const c of claims) {
     if (!c.corrected) continue;
     checks.push({
