@@ -1,1 +1,3 @@
-export const VERSION = '0.1.0';
+export { main, helpText } from './main.js';
+export { COMMANDS } from './commands/index.js';
+export type { Command } from './command.js';

@@ -33,6 +33,7 @@ async function tryNode(): Promise<string | undefined> {
     require('@tensorflow/tfjs-node');
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
+    if (/tfjs_binding\.node/.test(msg)) return '@tensorflow/tfjs-node is installed without its native addon (its install could not download libtensorflow)';
     return /Cannot find module '@tensorflow\/tfjs-node'/.test(msg) ? '@tensorflow/tfjs-node is not installed' : `@tensorflow/tfjs-node did not load (${msg.slice(0, 160)})`;
   }
   try {

@@ -85,6 +85,8 @@ export interface TrainOptions {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** constant (the report's), or cosine: decay to 0 over the run, which settles BatchNorm's running stats. */
+  lrSchedule?: 'constant' | 'cosine';
   seed: number;
   /** The run directory: history, model/, checkpoints/ go here. */
   outDir: string;
@@ -188,6 +190,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           const r = perm[s + i];
           rowBuf.set(data.pixels.subarray(r * PIXELS_PER_IMAGE, (r + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
           labels[i] = data.labels[r];
+        }
+        if (options.lrSchedule === 'cosine') {
+          const progress = (epoch * batches + b) / (epochs * batches);
+          (optimizer as unknown as { learningRate: number }).learningRate = learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
         }
         const xb = toInput(rowBuf, 0, n, x);
         const r = await stepper.step(xb, labels);

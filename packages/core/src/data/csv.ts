@@ -96,6 +96,9 @@ export async function loadFer2013Csv(file: string, options: CsvLoadOptions = {})
   let rowUsage = '';
   let rowId = '';
   let sawAny = false; // any byte in this row
+  let badToken: string | undefined; // a pixel that is not an integer, as written
+  let badTokenIndex = 0;
+  let inBadToken = false;
 
   const fail = (reason: string) => {
     if (bad === undefined) bad = reason;
@@ -132,6 +135,7 @@ export async function loadFer2013Csv(file: string, options: CsvLoadOptions = {})
   const endRow = () => {
     const L = layout!;
     if (!sawAny) return; // blank line
+    if (badToken !== undefined) fail(`pixel ${badTokenIndex} "${badToken}" is not an integer 0..255`);
     if (field === L.pixels) {
       if (digits) pushPixel();
     } else endTextField();
@@ -165,6 +169,8 @@ export async function loadFer2013Csv(file: string, options: CsvLoadOptions = {})
     rowUsage = '';
     rowId = '';
     sawAny = false;
+    badToken = undefined;
+    inBadToken = false;
   };
 
   try {
@@ -194,6 +200,7 @@ export async function loadFer2013Csv(file: string, options: CsvLoadOptions = {})
         if (c === 13 || c === 34) continue; // CR of CRLF; quotes around fields carry no meaning here
         sawAny = true;
         if (c === 44) {
+          inBadToken = false;
           if (field === pixField) {
             if (digits) pushPixel();
           } else endTextField();
@@ -201,13 +208,23 @@ export async function loadFer2013Csv(file: string, options: CsvLoadOptions = {})
           continue;
         }
         if (field === pixField) {
-          if (c >= 48 && c <= 57) {
+          if (inBadToken && c !== 32 && c !== 9) {
+            if (badToken!.length < 24) badToken += String.fromCharCode(c);
+          } else if (c >= 48 && c <= 57) {
             value = value * 10 + c - 48;
             digits++;
           } else if (c === 32 || c === 9) {
+            inBadToken = false;
             if (digits) pushPixel();
           } else {
-            fail(`pixel ${count + 1} "${String.fromCharCode(c)}..." is not an integer 0..255`);
+            if (badToken === undefined) {
+              badToken = (digits ? String(value) : '') + String.fromCharCode(c);
+              badTokenIndex = count + 1;
+            }
+            inBadToken = true;
+            value = 0;
+            digits = 0;
+            count++;
           }
         } else if (text.length < 256) text.push(c);
       }

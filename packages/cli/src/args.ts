@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { FerError } from '@fer/core';
+
+/** Paths on the command line are relative to where the user typed `pnpm fer`, not to the repo root. */
+export function userPath(p: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
+}
+
+export function intFlag(name: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new FerError(`--${name} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'} (got "${value}")`);
+  }
+  return n;
+}
+
+export function numberFlag(name: string, value: string | undefined, fallback: number, minExclusive: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= minExclusive || n > max) throw new FerError(`--${name} must be a number above ${minExclusive} and at most ${max} (got "${value}")`);
+  return n;
+}
+
+export function choiceFlag<T extends string>(name: string, value: string | undefined, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!choices.includes(value as T)) throw new FerError(`--${name} must be one of ${choices.join(', ')} (got "${value}")`);
+  return value as T;
+}
+
+/** util.parseArgs, with its errors turned into FerErrors that point at --help. */
+export async function parseFlags<T extends import('node:util').ParseArgsConfig['options']>(argv: string[], options: T, command: string, allowPositionals = false) {
+  const { parseArgs } = await import('node:util');
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+  } catch (e) {
+    throw new FerError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`, { hint: `see \`fer ${command} --help\`` });
+  }
+}
