@@ -1,0 +1,64 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { Resvg } from '@resvg/resvg-js';
+import { mkdir, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+
+/** One font for every picture, so they look alike on every machine that has DejaVu (Debian's default). */
+export const FONT_FAMILY = 'DejaVu Sans';
+
+export const baseConfig = {
+  font: FONT_FAMILY,
+  background: 'white',
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridOpacity: 0.5 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14, anchor: 'start' as const },
+};
+
+/** A Vega-Lite spec drawn to SVG by Vega itself, headless (no canvas, no browser). */
+export async function vegaLiteToSvg(spec: TopLevelSpec): Promise<string> {
+  const vgSpec = compile({ ...spec, config: { ...baseConfig, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** SVG to PNG with resvg, at `scale` times the SVG's size (2 gives crisp text on high-DPI screens). */
+export function svgToPng(svg: string, scale = 2): Buffer {
+  const r = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true, defaultFontFamily: FONT_FAMILY },
+    background: 'white',
+  });
+  return r.render().asPng();
+}
+
+async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+/** Writes `<base>.svg` and `<base>.png`; returns their paths. Atomic, as `fer train` rewrites them while a browser may be showing them. */
+export async function writeSvgAndPng(base: string, svg: string, scale = 2): Promise<{ svg: string; png: string }> {
+  await writeAtomic(`${base}.svg`, svg);
+  await writeAtomic(`${base}.png`, svgToPng(svg, scale));
+  return { svg: `${base}.svg`, png: `${base}.png` };
+}
+
+export async function writePng(file: string, png: Uint8Array): Promise<string> {
+  await writeAtomic(file, png);
+  return file;
+}
+
+export async function writeJsonFile(file: string, value: unknown): Promise<string> {
+  await writeAtomic(file, JSON.stringify(value, null, 2) + '\n');
+  return file;
+}
+
+export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
