@@ -8,7 +8,9 @@ import { selectBackend, type BackendChoice } from './backend.js';
 import { IMAGE_SIZE, PIXELS_PER_IMAGE } from './classes.js';
 import { loadDataset } from './data/load.js';
 import { syntheticFaces } from './data/synthetic.js';
+import { useFerKernels } from './kernels/index.js';
 import { formatKernelProfile, profileKernels, type KernelTime } from './kernels/profile.js';
+import { SMALL_CHANNELS } from './kernels/small_channels.js';
 import { seedCnn } from './models.js';
 import { createDataParallelStepper, createLocalStepper, type BatchStepper } from './parallel/stepper.js';
 
@@ -24,6 +26,11 @@ export interface BenchOptions {
   torch?: boolean | 'auto';
   /** Per-kernel time of one training and one inference step per backend (single thread). */
   profile?: boolean;
+  /**
+   * Also measure each of our optimisations cumulatively (single thread, wasm, at the first batch size
+   * of 64 or the first given), under the same load, with the per-kernel profile of each stage.
+   */
+  ablation?: boolean;
   /** Progress lines (to stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -55,7 +62,26 @@ export interface BenchResult {
   torchThreads?: number;
   dataLoading?: { csvRowsPerSec: number; batchImagesPerSec: number };
   profile?: { backend: string; batch: number; train: KernelTime[]; infer: KernelTime[] }[];
+  ablation?: AblationRow[];
 }
+
+export interface AblationRow {
+  stage: string;
+  batch: number;
+  trainImagesPerSec: number;
+  inferImagesPerSec: number;
+  /** The training step's slowest kernels at this stage. */
+  top: KernelTime[];
+}
+
+/** Our optimisations in the order they were made; each stage adds its kernels to the previous ones. */
+export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; smallChannels?: boolean }[] = [
+  { stage: 'prototype: Conv2DBackpropFilter only', kernels: ['Conv2DBackpropFilter'] },
+  { stage: '+ Conv2DBackpropInput as forward conv', kernels: ['Conv2DBackpropInput'] },
+  { stage: '+ MaxPoolGrad, BatchMatMul, Sum, LeakyRelu/BN gradients', kernels: ['MaxPoolGrad', 'BatchMatMul', 'Sum', 'LeakyRelu_grad', 'FusedBatchNorm_grad'] },
+  { stage: '+ first-layer gradients as matrix products', kernels: [], smallChannels: true },
+  { stage: '+ Identity by reference', kernels: ['Identity'] },
+];
 
 const PYTHON = '/usr/bin/python3';
 
@@ -161,6 +187,28 @@ async function profileBackend(backend: string, batch: number): Promise<{ backend
   }
 }
 
+async function measureAblation(batch: number, seconds: number, log: (l: string) => void): Promise<AblationRow[]> {
+  const rows: AblationRow[] = [];
+  const on = new Set<string>();
+  const limits = { ...SMALL_CHANNELS };
+  try {
+    for (const s of OPTIMISATION_STAGES) {
+      s.kernels.forEach((k) => on.add(k));
+      SMALL_CHANNELS.backpropInput = SMALL_CHANNELS.backpropFilter = on.has('smallChannels') || s.smallChannels ? limits.backpropInput : 0;
+      if (s.smallChannels) on.add('smallChannels');
+      useFerKernels((k) => on.has(k));
+      log(`ablation: ${s.stage}...`);
+      const r = await measureLocal('wasm', batch, seconds);
+      const p = await profileBackend('wasm', batch);
+      rows.push({ stage: s.stage, batch, trainImagesPerSec: r.trainImagesPerSec, inferImagesPerSec: r.inferImagesPerSec, top: p.train.slice(0, 6) });
+    }
+  } finally {
+    Object.assign(SMALL_CHANNELS, limits);
+    useFerKernels(() => true);
+  }
+  return rows;
+}
+
 /** Parsing a Kaggle CSV (rows/s) and turning bytes into a float batch (images/s). */
 async function measureDataLoading(): Promise<{ csvRowsPerSec: number; batchImagesPerSec: number }> {
   const rows = 2000;
@@ -244,6 +292,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   }
   log('data loading...');
   result.dataLoading = await measureDataLoading();
+  if (opts.ablation && backends.some((b) => b.name === 'wasm')) {
+    await selectBackend('wasm');
+    result.ablation = await measureAblation(batches.includes(64) ? 64 : batches[0], seconds, log);
+  }
   if (opts.profile) {
     result.profile = [];
     for (const b of backends) {
@@ -280,6 +332,15 @@ export function formatBenchTable(r: BenchResult): string {
   ];
   if (r.torchSkipped) lines.push(`pytorch reference skipped: ${r.torchSkipped}`);
   if (r.dataLoading) lines.push(`data loading: CSV parse ${Math.round(r.dataLoading.csvRowsPerSec).toLocaleString('en-US')} rows/s, batch assembly ${Math.round(r.dataLoading.batchImagesPerSec).toLocaleString('en-US')} images/s`);
+  if (r.ablation?.length) {
+    const t = torch.get(r.ablation[0].batch);
+    lines.push('', `each optimisation, cumulative (wasm, one thread, batch ${r.ablation[0].batch}${t ? ', ratio to PyTorch at that batch' : ''}):`);
+    for (const a of r.ablation) {
+      const ratio = t ? `  ${(a.trainImagesPerSec / t.trainImagesPerSec).toFixed(2)}x / ${(a.inferImagesPerSec / t.inferImagesPerSec).toFixed(2)}x` : '';
+      lines.push(`  ${a.stage.padEnd(58)} train ${f1(a.trainImagesPerSec).padStart(6)}  infer ${f1(a.inferImagesPerSec).padStart(6)} img/s${ratio}`);
+      lines.push(`    top kernels (ms/step): ${a.top.map((k) => `${k.kernel} ${k.ms.toFixed(0)}`).join(', ')}`);
+    }
+  }
   for (const p of r.profile ?? []) {
     lines.push('', `per-kernel time, ${p.backend}, one thread, batch ${p.batch}: training step`, formatKernelProfile(p.train, 1, 20), '', `inference (one batch)`, formatKernelProfile(p.infer, 1, 8));
   }

@@ -8,7 +8,7 @@ import { identityConfig } from './Identity.js';
 import { leakyReluGradConfig as leakyReluGradientConfig } from './LeakyRelu_grad.js';
 import { leakyReluGradConfig } from './LeakyReluGrad.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
-import { rememberStock } from './stock.js';
+import { rememberStock, stockKernel } from './stock.js';
 import { sumConfig } from './Sum.js';
 
 /** Our kernels for tfjs's wasm backend, one per file, registered by name like tfjs's own. */
@@ -31,6 +31,7 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
 export const GRADIENT_OVERRIDES: tf.GradConfig[] = [leakyReluGradientConfig, fusedBatchNormGradConfig];
 
 let registered = false;
+const stockGradients = new Map<string, tf.GradConfig>();
 
 /** Registers the kernels that let the wasm backend train conv nets fast (idempotent). */
 export function registerWasmTrainingKernels(): void {
@@ -40,8 +41,33 @@ export function registerWasmTrainingKernels(): void {
     if (tf.getKernel(k.kernelName, k.backendName)) tf.unregisterKernel(k.kernelName, k.backendName);
     tf.registerKernel(k);
   }
-  for (const g of GRADIENT_OVERRIDES) tf.registerGradient(g);
+  for (const g of GRADIENT_OVERRIDES) {
+    const stock = tf.getGradient(g.kernelName);
+    if (stock && !stockGradients.has(g.kernelName)) stockGradients.set(g.kernelName, stock);
+    tf.registerGradient(g);
+  }
   registered = true;
+}
+
+/**
+ * Chooses, by kernel name, which of our kernels and gradient overrides are active; the others go back
+ * to tfjs's own (a stock kernel the wasm backend lacks, Conv2DBackpropFilter, stays ours). For
+ * ablations in one process: `fer bench` measures each optimisation under the same machine load.
+ */
+export function useFerKernels(enabled: (kernelName: string) => boolean): void {
+  registerWasmTrainingKernels();
+  for (const k of WASM_TRAINING_KERNELS) {
+    const stock = stockKernel(k.kernelName, k.backendName);
+    const want = enabled(k.kernelName) || !stock ? k : stock;
+    const cur = tf.getKernel(k.kernelName, k.backendName);
+    if (cur?.kernelFunc === want.kernelFunc) continue;
+    if (cur) tf.unregisterKernel(k.kernelName, k.backendName);
+    tf.registerKernel(want);
+  }
+  for (const g of GRADIENT_OVERRIDES) {
+    const stock = stockGradients.get(g.kernelName);
+    tf.registerGradient(enabled(`${g.kernelName}_grad`) || !stock ? g : stock);
+  }
 }
 
 export { profileKernels, formatKernelProfile, type KernelTime, type KernelProfiler } from './profile.js';

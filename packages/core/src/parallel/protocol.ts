@@ -21,6 +21,8 @@ export interface StepReply {
   /** The worker's weights after its forward pass (BatchNorm moving statistics updated). */
   weights: Float32Array;
   numTensors: number;
+  /** Time the worker spent on the request. */
+  ms: number;
 }
 
 export interface PredictRequest {

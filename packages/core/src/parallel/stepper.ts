@@ -20,6 +20,8 @@ export interface BatchStepper {
 export interface DataParallelStepper extends BatchStepper {
   /** Logits (n x 7, inference mode) of the main model's current weights, the batch split over the workers. */
   predict(x: Float32Array): Promise<Float32Array>;
+  /** Milliseconds of the last step: wall time, and each worker's own compute time. */
+  lastStepTimes(): { wallMs: number; workerMs: number[] };
 }
 
 export interface StepperOptions {
@@ -118,6 +120,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
   const trainable = new Set(model.trainableWeights.map((w) => w.originalName));
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let closed = false;
+  let times = { wallMs: 0, workerMs: [] as number[] };
 
   function ask(slot: Slot, req: StepRequest): Promise<StepReply>;
   function ask(slot: Slot, req: PredictRequest): Promise<PredictReply>;
@@ -131,6 +134,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
   return {
     async step(x, labels) {
       if (closed) throw new Error('stepper is disposed');
+      const t0 = performance.now();
       const n = labels.length;
       const sizes = shareSizes(n, slots.length).filter((s) => s > 0);
       const weights = packWeights(model);
@@ -160,6 +164,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
         optimizer.applyGradients(named as tf.NamedTensorMap as never);
       });
       unpackWeights(model, stateSum, (w) => !trainable.has(w.originalName));
+      times = { wallMs: performance.now() - t0, workerMs: replies.map((r) => r.ms) };
       return {
         loss: replies.reduce((s, r, i) => s + shares[i] * r.loss, 0),
         correct: replies.reduce((s, r) => s + r.correct, 0),
@@ -185,6 +190,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
       }
       return out;
     },
+    lastStepTimes: () => times,
     async sync() {
       // The main model is updated in every step already; nothing is in flight between steps.
     },

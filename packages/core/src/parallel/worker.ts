@@ -30,6 +30,7 @@ parentPort!.on('message', (msg: StepRequest | PredictRequest | { type: 'close' }
     parentPort!.postMessage(reply, [logits.buffer as ArrayBuffer]);
     return;
   }
+  const t0 = performance.now();
   unpackWeights(model, msg.weights);
   const { loss, correct, grads } = batchGradients(model, msg.x, msg.labels);
   const total = grads.reduce((s, g) => s + g.size, 0);
@@ -41,7 +42,7 @@ parentPort!.on('message', (msg: StepRequest | PredictRequest | { type: 'close' }
     g.dispose();
   }
   const state = packWeights(model);
-  const reply: StepReply = { type: 'step', loss, correct, grads: packed, weights: state, numTensors: tf.memory().numTensors };
+  const reply: StepReply = { type: 'step', loss, correct, grads: packed, weights: state, numTensors: tf.memory().numTensors, ms: performance.now() - t0 };
   parentPort!.postMessage(reply, [packed.buffer as ArrayBuffer, state.buffer as ArrayBuffer]);
 });
 parentPort!.postMessage({ type: 'ready', backend: tf.getBackend() });
