@@ -74,7 +74,7 @@ export function overlayPng(face: ArrayLike<number>, map: ArrayLike<number>, size
   for (let i = 0; i < face.length; i++) {
     const m = Math.min(1, Math.max(0, map[i]));
     const k = Math.round(255 * m);
-    const a = 0.75 * Math.sqrt(m);
+    const a = 0.85 * m;
     const g = 255 * face[i];
     for (let c = 0; c < 3; c++) raw[i * 3 + c] = Math.round((1 - a) * g + a * lut[k * 3 + c]);
   }

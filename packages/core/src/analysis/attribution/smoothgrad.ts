@@ -12,8 +12,9 @@ export interface SmoothGradOptions {
 }
 
 /**
- * Smilkov et al. 2017: the mean of |gradient| over copies of the face with Gaussian noise added, which
- * averages away the gradient's pixel-to-pixel flicker and keeps what is stable.
+ * Smilkov et al. 2017: the gradient averaged over copies of the face with Gaussian noise added, then
+ * its magnitude (as tf-keras-vis does). Averaging signed gradients cancels the flicker that changes
+ * sign from pixel to pixel; averaging |gradient| would keep it as a grainy floor.
  */
 export const smoothGrad: AttributionMethod<SmoothGradOptions> = async (model, images, classIndex, options = {}) => {
   const samples = options.samples ?? 25;
@@ -26,11 +27,12 @@ export const smoothGrad: AttributionMethod<SmoothGradOptions> = async (model, im
     const noisy = new Float32Array(x.length);
     for (let s = 0; s < samples; s++) {
       for (let i = 0; i < x.length; i++) noisy[i] = x[i] + sigma * gauss();
-      const g = tf.tidy(() => tf.abs(inputGradients(model, faceTensor(noisy, c.length), c)));
+      const g = tf.tidy(() => inputGradients(model, faceTensor(noisy, c.length), c));
       const v = await g.data();
       g.dispose();
       for (let i = 0; i < sum.length; i++) sum[i] += v[i] / samples;
     }
+    for (let i = 0; i < sum.length; i++) sum[i] = Math.abs(sum[i]);
     return sum;
   });
 };
