@@ -5,3 +5,4 @@ export * from './images.js';
 export * from './evaluate-run.js';
 export * from './saliency-run.js';
 export * from './filters-run.js';
+export * from './report.js';

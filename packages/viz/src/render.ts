@@ -62,3 +62,5 @@ export async function writeJsonFile(file: string, value: unknown): Promise<strin
 }
 
 export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export const writeFileAtomicText = (file: string, text: string) => writeAtomic(file, text);

@@ -1,0 +1,69 @@
+import { writeFile } from 'node:fs/promises';
+import { BACKEND_CHOICES, EMOTIONS, FerError, PIXELS_PER_IMAGE, describePredictions, loadDataset, loadFaceImage, loadRunModel, predictFaces, selectBackend, submissionCsv } from '@fer/core';
+import type { Command } from '../command.js';
+import { choiceFlag, intFlag, parseFlags, userPath } from '../args.js';
+
+const USAGE = `usage: fer predict --run DIR face.jpg [more images ...] [--json]
+       fer predict --run DIR --data test.csv --submission out.csv
+
+Classifies faces with a trained run. Images may be any format or size (JPEG, PNG, WebP, GIF, TIFF);
+they are turned into 48x48 grey as in training.
+
+  --run DIR           a run directory from \`fer train\`
+  --json              print JSON (one object per image with every class's probability)
+  --top N             classes to print per image (default 3)
+  --data PATH         a CSV or image folder to classify (e.g. NTU test.csv: id,feature)
+  --submission FILE   write the NTU / Kaggle submission file (id,label) for --data
+  --tta               average each face's prediction with its mirror image's
+  --backend NAME      auto (default), node, wasm or cpu`;
+
+export const predict: Command = {
+  name: 'predict',
+  summary: 'classify face images, or write an id,label submission for a test CSV',
+  usage: USAGE,
+  async run(argv) {
+    const { values: v, positionals } = await parseFlags(
+      argv,
+      { run: { type: 'string' }, json: { type: 'boolean' }, top: { type: 'string' }, data: { type: 'string' }, submission: { type: 'string' }, tta: { type: 'boolean' }, backend: { type: 'string' } },
+      'predict',
+      true,
+    );
+    if (!v.run) throw new FerError('--run DIR is required', { hint: 'e.g. fer predict --run runs/viz-seed face.jpg' });
+    if (!positionals.length && !v.data) throw new FerError('nothing to predict: give image files or --data FILE', { hint: 'e.g. fer predict --run runs/x face.jpg, or --data test.csv --submission out.csv' });
+    if (v.submission && !v.data) throw new FerError('--submission needs --data (the test CSV to classify)');
+    const top = intFlag('top', v.top, 3, 1, EMOTIONS.length);
+    const backend = await selectBackend(choiceFlag('backend', v.backend, BACKEND_CHOICES, 'auto'));
+    if (!v.json) console.log(`backend: ${backend.name} (${backend.reason})`);
+    const model = await loadRunModel(userPath(v.run));
+
+    if (v.data) {
+      const data = await loadDataset(userPath(v.data));
+      const probs = await predictFaces(model, data.pixels, { tta: v.tta });
+      if (v.submission) {
+        const out = userPath(v.submission);
+        await writeFile(out, submissionCsv(data.ids, probs));
+        const counts = new Array<number>(EMOTIONS.length).fill(0);
+        for (const p of describePredictions(probs)) counts[p.label]++;
+        console.log(`wrote ${out}: ${data.size} rows (id,label)${v.tta ? ', with flip TTA' : ''}`);
+        console.log(`predicted classes: ${EMOTIONS.map((e, i) => `${e} ${counts[i]}`).join(', ')}`);
+      } else {
+        const preds = describePredictions(probs);
+        if (v.json) console.log(JSON.stringify(preds.map((p, i) => ({ id: data.ids?.[i] ?? i, label: p.label, emotion: p.emotion, probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])) })), null, 2));
+        else preds.forEach((p, i) => console.log(`${data.ids?.[i] ?? i}: ${p.ranked.slice(0, top).map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`).join(', ')}`));
+      }
+      return 0;
+    }
+
+    const files = positionals.map(userPath);
+    const pixels = new Uint8Array(files.length * PIXELS_PER_IMAGE);
+    for (let i = 0; i < files.length; i++) pixels.set(await loadFaceImage(files[i]), i * PIXELS_PER_IMAGE);
+    const preds = describePredictions(await predictFaces(model, pixels, { tta: v.tta }));
+    if (v.json) {
+      console.log(JSON.stringify(preds.map((p, i) => ({ file: positionals[i], label: p.label, emotion: p.emotion, probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])) })), null, 2));
+    } else {
+      const w = Math.max(...positionals.map((p) => p.length));
+      preds.forEach((p, i) => console.log(`${positionals[i].padEnd(w)}  ${p.ranked.slice(0, top).map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`).join('  ')}`));
+    }
+    return 0;
+  },
+};
