@@ -45,6 +45,18 @@ describe('MaxPoolGrad with ties', () => {
   });
 });
 
+describe('MaxPoolGrad where a window is all negative', () => {
+  // tfjs-backend-wasm 4.22's own kernel sends this gradient to -4.
+  it('sends it to the window maximum', async () => {
+    const x = { values: Float32Array.from([-4, -3, -2, -1]), shape: [1, 2, 2, 1] };
+    const y = { values: Float32Array.from([-1]), shape: [1, 1, 1, 1] };
+    const dy = { values: Float32Array.from([1]), shape: [1, 1, 1, 1] };
+    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
+    const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+    expect(Array.from(got.values)).toEqual([0, 0, 0, 1]);
+  });
+});
+
 describe('BatchMatMul', () => {
   it.each([
     [false, false],
