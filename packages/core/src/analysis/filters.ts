@@ -11,7 +11,7 @@ export interface MaximizeOptions {
   learningRate?: number;
   /** Random shift of up to this many pixels each step, so the image cannot exploit single pixels. */
   jitter?: number;
-  /** Weight of the total-variation penalty, which favours smooth patterns over pixel noise. */
+  /** Weight of the total-variation descent step against the response ascent step (both unit RMS): smooth patterns over pixel noise. */
   tvWeight?: number;
   /** Every this many steps, blur the image a little (Yosinski et al. 2015's regulariser). */
   blurEvery?: number;
@@ -55,7 +55,7 @@ export async function maximizeFilters(model: tf.LayersModel, layer: number | str
   const conv = pickConvLayer(model, layer);
   const channels = (conv.outputShape as number[])[3];
   for (const f of filters) if (!Number.isInteger(f) || f < 0 || f >= channels) throw new FerError(`${conv.name} has ${channels} filters, so there is no filter ${f}`);
-  const { steps = 120, learningRate = 0.05, jitter = 2, tvWeight = 0.02, blurEvery = 4, seed = 0 } = options;
+  const { steps = 120, learningRate = 0.05, jitter = 2, tvWeight = 0.3, blurEvery = 4, seed = 0 } = options;
   const { head } = splitModelAt(model, conv);
   const n = filters.length;
   const rnd = mulberry32(seed);
@@ -63,24 +63,24 @@ export async function maximizeFilters(model: tf.LayersModel, layer: number | str
   for (let i = 0; i < init.length; i++) init[i] = 0.5 + 0.05 * (rnd() - 0.5);
   const selector = tf.tidy(() => tf.oneHot(tf.tensor1d(filters, 'int32'), channels).reshape([n, 1, 1, channels]));
   let img = tf.tensor4d(init, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
-  const objective = (x: tf.Tensor4D) => {
-    const act = tf.mean(tf.sum(tf.mul(head(x), selector), 3), [1, 2]);
+  const response = (x: tf.Tensor) => tf.sum(tf.mean(tf.sum(tf.mul(head(x), selector), 3), [1, 2]));
+  const totalVariation = (x: tf.Tensor) => {
     const dx = tf.sub(x.slice([0, 0, 1, 0], [-1, -1, IMAGE_SIZE - 1, -1]), x.slice([0, 0, 0, 0], [-1, -1, IMAGE_SIZE - 1, -1]));
     const dy = tf.sub(x.slice([0, 1, 0, 0], [-1, IMAGE_SIZE - 1, -1, -1]), x.slice([0, 0, 0, 0], [-1, IMAGE_SIZE - 1, -1, -1]));
-    const tv = tf.add(tf.mean(tf.abs(dx), [1, 2, 3]), tf.mean(tf.abs(dy), [1, 2, 3]));
-    // act is about O(1) per filter; tv is scaled so a checkerboard costs about as much as a strong response.
-    return tf.sum(tf.sub(act, tf.mul(tv, tvWeight * 50)));
+    return tf.add(tf.sum(tf.abs(dx)), tf.sum(tf.abs(dy)));
   };
-  const grad = tf.grad((x: tf.Tensor) => objective(x as tf.Tensor4D));
+  const responseGrad = tf.grad(response);
+  const tvGrad = tf.grad(totalVariation);
+  // Each gradient is RMS-normalised per image before they are mixed, so every filter ascends at the
+  // same pace whatever its scale and tvWeight means the same for a trained and an untrained model.
+  const unit = (g: tf.Tensor) => tf.div(g, tf.sqrt(tf.add(tf.mean(tf.square(g), [1, 2, 3], true), 1e-12)));
   for (let s = 0; s < steps; s++) {
     const dy = Math.round((rnd() * 2 - 1) * jitter);
     const dx = Math.round((rnd() * 2 - 1) * jitter);
     const next = tf.tidy(() => {
       const shifted = roll(img, dy, dx);
-      const g = grad(shifted) as tf.Tensor4D;
-      // per-image RMS normalisation: every filter ascends at the same pace whatever its scale
-      const rms = tf.sqrt(tf.add(tf.mean(tf.square(g), [1, 2, 3], true), 1e-12));
-      let x = roll(tf.add(shifted, tf.mul(tf.div(g, rms), learningRate)) as tf.Tensor4D, -dy, -dx);
+      const step = tf.sub(unit(responseGrad(shifted)), tf.mul(unit(tvGrad(shifted)), tvWeight));
+      let x = roll(tf.add(shifted, tf.mul(step, learningRate)) as tf.Tensor4D, -dy, -dx);
       if (blurEvery > 0 && s % blurEvery === blurEvery - 1 && s < steps - 1) x = blur3(x);
       return tf.clipByValue(x, 0, 1) as tf.Tensor4D;
     });

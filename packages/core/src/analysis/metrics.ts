@@ -94,7 +94,7 @@ export function describeConfusion(r: Omit<ClassificationReport, 'summary'>): str
   }
   const top = r.mostConfused.slice(0, 3);
   if (top.length) {
-    lines.push(`most confused: ${top.map((p) => `${p.trueClass} taken for ${p.predicted} (${pct(p.rate)} of ${p.trueClass}, ${p.count} faces)`).join('; ')}.`);
+    lines.push(`most confused: ${top.map((p) => `${p.trueClass} taken for ${p.predicted} (${pct(p.rate)} of ${p.trueClass}, ${p.count} face${p.count === 1 ? "" : "s"})`).join('; ')}.`);
   } else {
     lines.push('no class was confused with another.');
   }
