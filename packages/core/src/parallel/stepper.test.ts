@@ -49,4 +49,44 @@ describe('data-parallel stepper', () => {
     expect(tf.memory().numTensors).toBe(after);
     expect(after).toBeGreaterThanOrEqual(before);
   });
+
+  it('leaks no tensors in the workers or on the main thread (seed model, BatchNorm moving stats)', async () => {
+    const n = 4;
+    const x = randomArray(n * 48 * 48, 8).map((v) => (v + 1) / 2);
+    const labels = Int32Array.from([1, 2, 3, 4]);
+    const model = buildModel('seed', { seed: 1 });
+    const stepper = await createDataParallelStepper({ model, modelName: 'seed', optimizer: tf.train.adam(1e-3), workers: 2 });
+    try {
+      const counts: number[] = [];
+      const inWorkers: number[][] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await stepper.step(x.slice(), labels.slice());
+        expect(Number.isFinite(r.loss)).toBe(true);
+        counts.push(tf.memory().numTensors);
+        inWorkers.push(stepper.workerTensors());
+      }
+      expect(counts[3]).toBe(counts[1]);
+      expect(inWorkers[3]).toEqual(inWorkers[1]);
+      await stepper.predict(x.slice());
+      expect(tf.memory().numTensors).toBe(counts[3]);
+      // The moving statistics came back from the workers: no longer the initial zeros and ones.
+      const movingMean = model.weights.find((w) => w.originalName === 'bn3/moving_mean')!.read().dataSync();
+      expect(movingMean.some((v) => v !== 0)).toBe(true);
+    } finally {
+      await stepper.dispose();
+    }
+  });
+
+  it('leaks no tensors in the single-thread stepper', async () => {
+    const n = 4;
+    const x = randomArray(n * 48 * 48, 9).map((v) => (v + 1) / 2);
+    const labels = Int32Array.from([0, 1, 2, 3]);
+    const stepper = createLocalStepper({ model: buildModel('seed', { seed: 2 }), optimizer: tf.train.adam(1e-3) });
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await stepper.step(x, labels);
+      counts.push(tf.memory().numTensors);
+    }
+    expect(counts[2]).toBe(counts[1]);
+  });
 });

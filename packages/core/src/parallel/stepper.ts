@@ -22,6 +22,8 @@ export interface DataParallelStepper extends BatchStepper {
   predict(x: Float32Array): Promise<Float32Array>;
   /** Milliseconds of the last step: wall time, and each worker's own compute time. */
   lastStepTimes(): { wallMs: number; workerMs: number[] };
+  /** tf.memory().numTensors in each worker after the last step (stable from the second step on). */
+  workerTensors(): number[];
 }
 
 export interface StepperOptions {
@@ -121,6 +123,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let closed = false;
   let times = { wallMs: 0, workerMs: [] as number[] };
+  let workerTensors: number[] = [];
 
   function ask(slot: Slot, req: StepRequest): Promise<StepReply>;
   function ask(slot: Slot, req: PredictRequest): Promise<PredictReply>;
@@ -165,6 +168,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
       });
       unpackWeights(model, stateSum, (w) => !trainable.has(w.originalName));
       times = { wallMs: performance.now() - t0, workerMs: replies.map((r) => r.ms) };
+      workerTensors = replies.map((r) => r.numTensors);
       return {
         loss: replies.reduce((s, r, i) => s + shares[i] * r.loss, 0),
         correct: replies.reduce((s, r) => s + r.correct, 0),
@@ -191,6 +195,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
       return out;
     },
     lastStepTimes: () => times,
+    workerTensors: () => workerTensors,
     async sync() {
       // The main model is updated in every step already; nothing is in flight between steps.
     },
