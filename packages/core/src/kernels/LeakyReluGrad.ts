@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { offsetOf, simdKernels } from './simd.js';
 import { heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
@@ -12,6 +13,12 @@ export const FER_LEAKY_RELU_GRAD = 'FerLeakyReluGrad';
 function leakyReluGrad(args: { inputs: { dy: TensorInfo; x: TensorInfo }; backend: WasmBackend; attrs: { alpha: number } }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const out = backend.makeOutput(inputs.x.shape, 'float32');
+  const simd = simdKernels(backend);
+  if (simd) {
+    const n = inputs.x.shape.reduce((a, b) => a * b, 1);
+    simd.leakyReluGrad(offsetOf(backend, inputs.x), offsetOf(backend, inputs.dy), offsetOf(backend, out), n, attrs.alpha);
+    return out;
+  }
   const x = heapF32(backend, inputs.x);
   const dy = heapF32(backend, inputs.dy);
   const dx = heapF32(backend, out);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { stockKernel } from './stock.js';
+import { offsetOf, simdKernels } from './simd.js';
 import { heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
@@ -25,7 +26,11 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo }; back
   const g = heapF32(backend, dy);
   const dx = heapF32(backend, out);
   if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && oh * 2 <= h && ow * 2 <= w) {
-    pool2x2Grad(x, g, dx, n, h, w, c, oh, ow);
+    const simd = c % 4 === 0 ? simdKernels(backend) : undefined;
+    if (simd) {
+      if (oh * 2 !== h || ow * 2 !== w) dx.fill(0);
+      simd.maxPool2x2Grad(offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, out), n, h, w, c, oh, ow);
+    } else pool2x2Grad(x, g, dx, n, h, w, c, oh, ow);
     return out;
   }
   dx.fill(0);

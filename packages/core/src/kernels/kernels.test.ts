@@ -5,16 +5,37 @@ import { maxRelDiff, randomArray, runOn } from './test_util.js';
 
 const input = (shape: number[], seed: number) => ({ values: randomArray(shape.reduce((a, b) => a * b, 1), seed), shape });
 
-describe('MaxPoolGrad', () => {
+// Our kernels have a WebAssembly SIMD path and a JS one (where SIMD is missing, or c % 4 != 0); both run.
+const simdModes = [
+  ['simd', undefined],
+  ['js', '1'],
+] as const;
+function withSimd(mode: string | undefined, f: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    const before = process.env.FER_NO_SIMD_KERNELS;
+    if (mode) process.env.FER_NO_SIMD_KERNELS = mode;
+    else delete process.env.FER_NO_SIMD_KERNELS;
+    try {
+      await f();
+    } finally {
+      if (before === undefined) delete process.env.FER_NO_SIMD_KERNELS;
+      else process.env.FER_NO_SIMD_KERNELS = before;
+    }
+  };
+}
+
+describe.each(simdModes)('MaxPoolGrad (%s)', (_, mode) => {
   // [h, w, c, filter, stride, pad]
   const cases: [number, number, number, number, number, 'same' | 'valid'][] = [
+    [8, 8, 4, 2, 2, 'valid'],
+    [9, 7, 8, 2, 2, 'valid'],
     [8, 8, 3, 2, 2, 'valid'],
     [9, 7, 2, 2, 2, 'same'],
     [9, 9, 2, 3, 2, 'same'],
     [7, 7, 2, 3, 1, 'same'],
     [10, 10, 4, 4, 3, 'valid'],
   ];
-  it.each(cases)('h=%i w=%i c=%i filter=%i stride=%i %s matches the cpu backend', async (h, w, c, f, s, pad) => {
+  it.each(cases)('h=%i w=%i c=%i filter=%i stride=%i %s matches the cpu backend', (h, w, c, f, s, pad) => withSimd(mode, async () => {
     const x = input([2, h, w, c], 4);
     await tf.setBackend('cpu');
     const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, x.shape as [number, number, number, number]), f, s, pad));
@@ -26,12 +47,12 @@ describe('MaxPoolGrad', () => {
     const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
     expect(got.shape).toEqual(ref.shape);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-6);
-  });
+  })());
 });
 
-describe('MaxPoolGrad with ties', () => {
-  it('sends each window’s gradient to its first maximum, as the cpu backend does', async () => {
-    const x = input([2, 6, 6, 3], 13);
+describe.each(simdModes)('MaxPoolGrad with ties (%s)', (_, mode) => {
+  it('sends each window’s gradient to its first maximum, as the cpu backend does', withSimd(mode, async () => {
+    const x = input([2, 6, 6, 4], 13);
     x.values = x.values.map((v) => Math.round(v)); // -1, 0, 1: many ties
     await tf.setBackend('cpu');
     const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, x.shape as [number, number, number, number]), 2, 2, 'valid'));
@@ -42,10 +63,29 @@ describe('MaxPoolGrad with ties', () => {
     const [ref] = await runOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
     const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
     expect(maxRelDiff(got.values, ref.values)).toBe(0);
-  });
+  }));
+});
+
+describe.each(simdModes)('FerLeakyReluGrad (%s)', (_, mode) => {
+  it('is dy where x > 0 and alpha*dy elsewhere, including a tail that is not a multiple of 4', withSimd(mode, async () => {
+    const x = input([3, 7], 15);
+    x.values[0] = 0; // the kink goes to the alpha side, as in tfjs
+    const dy = input([3, 7], 16);
+    const [got] = await runOn('wasm', 'FerLeakyReluGrad', { dy, x }, { alpha: 0.05 });
+    const want = x.values.map((v, i) => (v > 0 ? dy.values[i] : 0.05 * dy.values[i]));
+    expect(maxRelDiff(got.values, want)).toBeLessThan(1e-7);
+  }));
 });
 
 describe('MaxPoolGrad where a window is all negative', () => {
+  it('sends it to the window maximum (4 channels: the SIMD path)', async () => {
+    const x = { values: Float32Array.from([-4, -1, -1, -1, -3, -2, -2, -2, -2, -3, -3, -3, -1, -4, -4, -4]), shape: [1, 2, 2, 4] };
+    const y = { values: Float32Array.from([-1, -1, -1, -1]), shape: [1, 1, 1, 4] };
+    const dy = { values: Float32Array.from([1, 2, 3, 4]), shape: [1, 1, 1, 4] };
+    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
+    const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+    expect(Array.from(got.values)).toEqual([0, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+  });
   // tfjs-backend-wasm 4.22's own kernel sends this gradient to -4.
   it('sends it to the window maximum', async () => {
     const x = { values: Float32Array.from([-4, -3, -2, -1]), shape: [1, 2, 2, 1] };

@@ -1,0 +1,36 @@
+import { SIMD_WASM_BASE64 } from './simd_wasm.js';
+import type { TensorInfo, WasmBackend } from './wasm_util.js';
+
+/** fer's WebAssembly SIMD kernels (simd.wat), bound to the tfjs wasm backend's own memory. */
+export interface SimdKernels {
+  leakyReluGrad(x: number, dy: number, dx: number, n: number, alpha: number): void;
+  maxPool2x2Grad(x: number, g: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
+}
+
+let bytes: Uint8Array | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+
+/** Our SIMD kernels for this backend, or undefined where WebAssembly SIMD is missing (then JS loops run). */
+export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
+  const memory = backend.wasm?.asm?.memory as WebAssembly.Memory | undefined;
+  if (!memory || process.env.FER_NO_SIMD_KERNELS) return undefined;
+  let k = instances.get(memory);
+  if (k === undefined) {
+    try {
+      bytes ??= Uint8Array.from(Buffer.from(SIMD_WASM_BASE64, 'base64'));
+      // 645 bytes: synchronous compilation is fine (and kernels are synchronous).
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      const e = inst.exports as Record<string, (...a: number[]) => void>;
+      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad };
+    } catch {
+      k = null;
+    }
+    instances.set(memory, k);
+  }
+  return k ?? undefined;
+}
+
+/** Byte offset of a tensor in the wasm heap. */
+export function offsetOf(backend: WasmBackend, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset as number;
+}
