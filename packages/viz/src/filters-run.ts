@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { EMOTIONS, convLayers, filterResponses, maximizeFilters, pickConvLayer, randomFilters, toInput, type MaximizeOptions } from '@fer/core';
 import type * as tf from '@tensorflow/tfjs';
-import { greyPng, heatPng, imageGrid, minMax } from './images.js';
+import { greyPng, heatPng, imageGrid, minMax, overlayPng, upsample } from './images.js';
 import { writeJsonFile, writePng } from './render.js';
 
 export interface FiltersOptions {
@@ -51,10 +51,10 @@ export async function filtersToDir(model: tf.LayersModel, outDir: string, option
   const maximizedGrid = imageGrid({
     title: `What filters of ${conv.name} respond to most (${model.name})`,
     subtitle: `gradient ascent from noise, ${options.maximize?.steps ?? 120} steps, jitter, total-variation and blur regularisation; mean response under each`,
-    columnLabels: chosen.slice(0, cols).map(() => ''),
     cells: chunk(pngs, cols),
+    cellCaptions: chunk(chosen.map((f, i) => `#${f}: ${max.activations[i].toFixed(2)}`), cols),
     cellSize: cell,
-    footer: chunk(chosen.map((f, i) => `#${f}: ${max.activations[i].toFixed(2)}`), cols).map((r) => r.join('   ')),
+    footer: ['each image is scaled to its own min..max; a pattern repeated across it is what the filter detects wherever it occurs'],
   });
   const maximized = await writePng(path.join(outDir, 'maximized.png'), maximizedGrid.png);
   files.push(maximized, await writeJsonFile(path.join(outDir, 'maximized.json'), { layer: conv.name, filters: chosen, activations: max.activations, seconds, options: options.maximize ?? {} }));
@@ -72,18 +72,24 @@ export async function filtersToDir(model: tf.LayersModel, outDir: string, option
     // one scale for all maps, so a weak filter looks weak
     let top = 0;
     for (const m of maps) for (const v of m) top = Math.max(top, v);
-    const mapPngs = await Promise.all(maps.map((m) => heatPng(Float32Array.from(m, (v) => v / (top || 1)), cell, 'nearest')));
-    const facePng = await greyPng(toInput(options.face.pixels, 0, 1), cell);
-    const rcols = columns(rchosen.length);
-    const rows = chunk(mapPngs, rcols).map((row, i) => [i === 0 ? facePng : null, ...row]);
+    const scaled = maps.map((m) => Float32Array.from(m, (v) => Math.max(0, v) / (top || 1)));
+    const rcell = 92;
+    const mapPngs = await Promise.all(scaled.map((m) => heatPng(m, rcell, 'nearest')));
+    const faceValues = toInput(options.face.pixels, 0, 1);
+    const overlays = await Promise.all(scaled.map((m) => overlayPng(faceValues, upsample(m), rcell)));
+    const facePng = await greyPng(faceValues, rcell);
     const label = options.face.label !== undefined && options.face.label >= 0 ? ` (${EMOTIONS[options.face.label]})` : '';
     const grid = imageGrid({
       title: `Responses of ${rchosen.length} random filters of ${rconv.name} to one face (${model.name})`,
       subtitle: `${options.face.name}${label}; ${r.size}x${r.size} maps after the activation, one colour scale for all (bright = strong)`,
-      columnLabels: ['face', ...chunk(rchosen, rcols)[0].map((f) => `#${f}`)],
-      cells: rows,
-      cellSize: cell,
-      footer: chunk(rchosen, rcols).slice(1).map((row) => `second row: ${row.map((f) => `#${f}`).join(', ')}`),
+      columnLabels: ['face', ...rchosen.map((f) => `#${f}`)],
+      rowLabels: ['response', 'on the face'],
+      cells: [
+        [facePng, ...mapPngs],
+        [null, ...overlays],
+      ],
+      cellSize: rcell,
+      gap: 4,
     });
     responses = await writePng(path.join(outDir, 'responses.png'), grid.png);
     files.push(responses, await writeJsonFile(path.join(outDir, 'responses.json'), { layer: rconv.name, face: options.face.name, filters: rchosen, size: r.size, maxResponse: top }));

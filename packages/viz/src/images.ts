@@ -68,6 +68,26 @@ export function heatPng(values: ArrayLike<number>, size: number, resample: Resam
   return rasterPng(raw, sideOf(values.length), 3, size, resample);
 }
 
+/** Bilinear upsampling of a square map to 48x48 (pixel centres aligned), to lay a coarse map over a face. */
+export function upsample(map: ArrayLike<number>, to = 48): Float32Array {
+  const n = sideOf(map.length);
+  const out = new Float32Array(to * to);
+  for (let y = 0; y < to; y++) {
+    const fy = Math.min(n - 1, Math.max(0, ((y + 0.5) * n) / to - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(n - 1, y0 + 1);
+    for (let x = 0; x < to; x++) {
+      const fx = Math.min(n - 1, Math.max(0, ((x + 0.5) * n) / to - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(n - 1, x0 + 1);
+      const a = map[y0 * n + x0] + (map[y0 * n + x1] - map[y0 * n + x0]) * (fx - x0);
+      const b = map[y1 * n + x0] + (map[y1 * n + x1] - map[y1 * n + x0]) * (fx - x0);
+      out[y * to + x] = a + (b - a) * (fy - y0);
+    }
+  }
+  return out;
+}
+
 /** The face in grey with the map laid over it: colour where the map is strong, the face where it is weak. */
 export function overlayPng(face: ArrayLike<number>, map: ArrayLike<number>, size: number, lut = colormap()): Promise<Buffer> {
   const raw = new Uint8Array(face.length * 3);
@@ -89,6 +109,8 @@ export interface GridOptions {
   /** cells[row][col]: a PNG of cellSize x cellSize, or null for an empty cell. */
   cells: (Buffer | null)[][];
   cellSize: number;
+  /** A caption under each cell, cellCaptions[row][col]. */
+  cellCaptions?: (string | undefined)[][];
   /** Lines of notes under the grid. */
   footer?: string[];
   gap?: number;
@@ -102,9 +124,13 @@ export function imageGrid(o: GridOptions): { svg: string; png: Buffer } {
   const colLabelHeight = o.columnLabels?.length ? 20 : 0;
   const cols = Math.max(...o.cells.map((r) => r.length));
   const top = 10 + titleHeight + colLabelHeight;
-  const width = Math.ceil(10 + rowLabelWidth + cols * (o.cellSize + gap) + 4);
   const footerLines = o.footer ?? [];
-  const height = Math.ceil(top + o.cells.length * (o.cellSize + gap) + 16 * footerLines.length + 10);
+  // DejaVu Sans averages about 0.6 em per character: wide enough for the title, subtitle and notes too
+  const textWidth = Math.max(o.title.length * 10, (o.subtitle?.length ?? 0) * 7.2, ...footerLines.map((l) => l.length * 6.6));
+  const width = Math.ceil(Math.max(10 + rowLabelWidth + cols * (o.cellSize + gap) + 4, 20 + textWidth));
+  const captionHeight = o.cellCaptions ? 16 : 0;
+  const rowHeight = o.cellSize + gap + captionHeight;
+  const height = Math.ceil(top + o.cells.length * rowHeight + 16 * footerLines.length + 10);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`);
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
@@ -113,14 +139,16 @@ export function imageGrid(o: GridOptions): { svg: string; png: Buffer } {
   const x0 = 10 + rowLabelWidth;
   o.columnLabels?.forEach((l, c) => parts.push(`<text x="${x0 + c * (o.cellSize + gap) + o.cellSize / 2}" y="${top - 6}" font-size="12" text-anchor="middle">${escapeXml(l)}</text>`));
   o.cells.forEach((row, r) => {
-    const y = top + r * (o.cellSize + gap);
+    const y = top + r * rowHeight;
     if (o.rowLabels?.[r]) parts.push(`<text x="${x0 - 8}" y="${y + o.cellSize / 2 + 4}" font-size="12" text-anchor="end">${escapeXml(o.rowLabels[r])}</text>`);
     row.forEach((png, c) => {
       if (!png) return;
       parts.push(`<image x="${x0 + c * (o.cellSize + gap)}" y="${y}" width="${o.cellSize}" height="${o.cellSize}" xlink:href="data:image/png;base64,${png.toString('base64')}"/>`);
+      const caption = o.cellCaptions?.[r]?.[c];
+      if (caption) parts.push(`<text x="${x0 + c * (o.cellSize + gap) + o.cellSize / 2}" y="${y + o.cellSize + 13}" font-size="11" text-anchor="middle" fill="#333">${escapeXml(caption)}</text>`);
     });
   });
-  footerLines.forEach((l, i) => parts.push(`<text x="10" y="${top + o.cells.length * (o.cellSize + gap) + 12 + 16 * i}" font-size="11" fill="#444">${escapeXml(l)}</text>`));
+  footerLines.forEach((l, i) => parts.push(`<text x="10" y="${top + o.cells.length * rowHeight + 12 + 16 * i}" font-size="11" fill="#444">${escapeXml(l)}</text>`));
   parts.push('</svg>');
   const svg = parts.join('\n');
   return { svg, png: svgToPng(svg, 1) };

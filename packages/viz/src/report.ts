@@ -16,7 +16,7 @@ import {
 } from '@fer/core';
 import { plotHistory } from './plots.js';
 import { evaluateToDir } from './evaluate-run.js';
-import { onePerClass, saliencyToDir } from './saliency-run.js';
+import { facesToExplain, saliencyToDir } from './saliency-run.js';
 import { filtersToDir } from './filters-run.js';
 import { escapeXml, writeFileAtomicText } from './render.js';
 
@@ -71,7 +71,7 @@ export async function computeMissing(runDir: string, options: ReportOptions = {}
     await evaluateToDir(model, val, path.join(runDir, 'evaluate'), { description: `validation split of the run (${val.source}, ${val.size} faces)` });
   }
   if (val && needSaliency) {
-    const faces = subset(val, onePerClass(val));
+    const faces = subset(val, await facesToExplain(model, val));
     await saliencyToDir(model, faces, path.join(runDir, 'saliency'), { methods: [...SALIENCY_METHODS], scoreData: val, scorePerClass: options.quick ? 1 : 5, onProgress: (w) => say(`saliency: ${w}`) });
   }
   if (needFilters) {

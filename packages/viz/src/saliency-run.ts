@@ -20,8 +20,12 @@ import { writeJsonFile, writePng } from './render.js';
 
 /**
  * One face of each class from labelled faces, preferring ones the model gets right (the report shows a
- * face per class); faces without labels are taken as they come.
+ * face per class, and a map of a misread face explains the mistake, not the class).
  */
+export async function facesToExplain(model: tf.LayersModel, data: FaceDataset): Promise<number[]> {
+  return onePerClass(data, argmaxRows(await predictFaces(model, data.pixels)));
+}
+
 export function onePerClass(data: FaceDataset, predicted?: Int32Array): number[] {
   const picks: number[] = [];
   for (let c = 0; c < NUM_CLASSES; c++) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BACKEND_CHOICES, FerError, PIXELS_PER_IMAGE, SALIENCY_METHODS, SALIENCY_METHOD_TITLES, loadFaceImage, loadRunModel, readRunInfo, runValidationData, selectBackend, subset, type FaceDataset, type SaliencyMethod } from '@fer/core';
-import { onePerClass, saliencyToDir } from '@fer/viz';
+import { facesToExplain, saliencyToDir } from '@fer/viz';
 import type { Command } from '../command.js';
 import { choiceFlag, intFlag, parseFlags, userPath } from '../args.js';
 
@@ -54,7 +54,7 @@ export const saliency: Command = {
       if (run.config?.data === 'synthetic' && scorePerClass > 0) val = await runValidationData(run);
     } else {
       val = await runValidationData(run);
-      faces = subset(val, onePerClass(val));
+      faces = subset(val, await facesToExplain(model, val));
     }
     console.log(`model: ${model.name}; faces: ${names ? names.join(', ') : `one per class from ${val!.source}`}`);
     const outDir = v.out ? userPath(v.out) : path.join(runDir, 'saliency');
