@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { offsetOf, simdKernels } from './simd.js';
+import { dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * The two per-channel sums BatchNorm's gradient needs, sum(dy) and sum(dy * (x - mean)), in one pass
@@ -13,6 +14,13 @@ function batchNormGradSums(args: { inputs: { dy: TensorInfo; x: TensorInfo; mean
   const rows = inputs.x.shape.reduce((a, b) => a * b, 1) / c;
   const sDy = backend.makeOutput([c], 'float32');
   const sDyXmu = backend.makeOutput([c], 'float32');
+  const simd = c % 4 === 0 ? simdKernels(backend) : undefined;
+  if (simd) {
+    const scratch = backend.makeOutput([6 * c], 'float32');
+    simd.channelSums(offsetOf(backend, inputs.dy), offsetOf(backend, inputs.x), offsetOf(backend, inputs.mean), rows, c, offsetOf(backend, scratch), offsetOf(backend, sDy), offsetOf(backend, sDyXmu));
+    dispose(backend, scratch);
+    return [sDy, sDyXmu];
+  }
   const x = heapF32(backend, inputs.x);
   const dy = heapF32(backend, inputs.dy);
   const mean = heapF32(backend, inputs.mean);

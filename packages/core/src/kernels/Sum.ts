@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock, stockKernel } from './stock.js';
-import { heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { offsetOf, simdKernels } from './simd.js';
+import { dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * Sum over every axis but the last: the bias, BatchNorm and broadcast gradients of a conv net, per
@@ -18,6 +19,13 @@ function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackend; attrs: { a
   const c = x.shape[r - 1];
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const out = backend.makeOutput(attrs.keepDims ? [...x.shape.slice(0, -1).map(() => 1), c] : [c], 'float32');
+  const simd = c % 4 === 0 ? simdKernels(backend) : undefined;
+  if (simd) {
+    const scratch = backend.makeOutput([6 * c], 'float32');
+    simd.channelSums(offsetOf(backend, x), 0, 0, rows, c, offsetOf(backend, scratch), offsetOf(backend, out), 0);
+    dispose(backend, scratch);
+    return out;
+  }
   const src = heapF32(backend, x);
   const acc = new Float64Array(c);
   for (let i = 0, o = 0; i < rows; i++, o += c) for (let j = 0; j < c; j++) acc[j] += src[o + j];

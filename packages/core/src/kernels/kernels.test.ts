@@ -115,20 +115,42 @@ describe('BatchMatMul', () => {
   });
 });
 
-describe('Sum', () => {
+describe.each(simdModes)('Sum (%s)', (_, mode) => {
   it.each([
+    [[3, 300, 8], [0, 1], false],
+    [[2, 5, 5, 12], [0, 1, 2], true],
     [[4, 5, 6, 3], [0, 1, 2], false],
     [[4, 5, 6, 3], [0, 1, 2], true],
     [[9, 4], [0], false],
     [[4, 5, 3], [1], false],
     [[4, 5, 3], [0, 1, 2], false],
-  ] as [number[], number[], boolean][])('shape %j axes %j keepDims %s matches the cpu backend', async (shape, axis, keepDims) => {
+  ] as [number[], number[], boolean][])('shape %j axes %j keepDims %s matches the cpu backend', (shape, axis, keepDims) => withSimd(mode, async () => {
     const x = input(shape, 8);
     const [ref] = await runOn('cpu', 'Sum', { x }, { axis, keepDims });
     const [got] = await runOn('wasm', 'Sum', { x }, { axis, keepDims });
     expect(got.shape).toEqual(ref.shape);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
-  });
+  })());
+});
+
+describe.each(simdModes)('FerBatchNormGradSums (%s)', (_, mode) => {
+  it('gives sum(dy) and sum(dy*(x-mean)) per channel', withSimd(mode, async () => {
+    const [rows, c] = [301, 8];
+    const dy = input([rows, c], 17);
+    const x = input([rows, c], 18);
+    const mean = input([c], 19);
+    const [s1, s2] = await runOn('wasm', 'FerBatchNormGradSums', { dy, x, mean }, {});
+    const w1 = new Float32Array(c);
+    const w2 = new Float32Array(c);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < c; j++) {
+        w1[j] += dy.values[r * c + j];
+        w2[j] += dy.values[r * c + j] * (x.values[r * c + j] - mean.values[j]);
+      }
+    }
+    expect(maxRelDiff(s1.values, w1)).toBeLessThan(1e-4);
+    expect(maxRelDiff(s2.values, w2)).toBeLessThan(1e-4);
+  }));
 });
 
 /** Gradients of a small LeakyReLU + BatchNorm (training-mode moments) graph, as arrays. */

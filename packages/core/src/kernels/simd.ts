@@ -5,6 +5,8 @@ import type { TensorInfo, WasmBackend } from './wasm_util.js';
 export interface SimdKernels {
   leakyReluGrad(x: number, dy: number, dx: number, n: number, alpha: number): void;
   maxPool2x2Grad(x: number, g: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
+  /** Per-channel sums of a [rows, c] matrix (c % 4 == 0), and of a*(x-mean) when x != 0; acc: 24*c bytes of scratch. */
+  channelSums(a: number, x: number, mean: number, rows: number, c: number, acc: number, out1: number, out2: number): void;
 }
 
 let bytes: Uint8Array | undefined;
@@ -18,10 +20,10 @@ export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
   if (k === undefined) {
     try {
       bytes ??= Uint8Array.from(Buffer.from(SIMD_WASM_BASE64, 'base64'));
-      // 645 bytes: synchronous compilation is fine (and kernels are synchronous).
+      // About a kilobyte: synchronous compilation is fine (and kernels are synchronous).
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
       const e = inst.exports as Record<string, (...a: number[]) => void>;
-      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad };
+      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad, channelSums: e.channel_sums };
     } catch {
       k = null;
     }

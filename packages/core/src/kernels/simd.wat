@@ -90,4 +90,68 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl)))
   )
+;; Per-channel sums over the rows of a [rows, c] float matrix (c a multiple of 4), and optionally of
+  ;; dy * (x - mean) (BatchNorm's gradient): blocks of 128 rows are summed in float32 lanes, the block sums
+  ;; added into float64 (as tfjs's cpu backend sums in doubles). $acc is scratch for 4*c doubles; the
+  ;; results are written as float32 to $out1 (sum of $a) and $out2 (sum of $a * ($x - $mean)) when $x != 0.
+  (func (export "channel_sums") (param $a i32) (param $x i32) (param $mean i32) (param $rows i32) (param $c i32)
+        (param $acc i32) (param $out1 i32) (param $out2 i32)
+    (local $r i32) (local $rend i32) (local $j i32) (local $c4 i32) (local $o i32) (local $blk1 i32) (local $blk2 i32)
+    (local $v v128) (local $two i32)
+    (local.set $c4 (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $two (i32.ne (local.get $x) (i32.const 0)))
+    ;; scratch layout: [c doubles sum1][c doubles sum2][c floats blk1][c floats blk2]
+    (local.set $blk1 (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 4))))
+    (local.set $blk2 (i32.add (local.get $blk1) (local.get $c4)))
+    (memory.fill (local.get $acc) (i32.const 0) (i32.shl (local.get $c) (i32.const 4)))
+    (local.set $r (i32.const 0))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $rend (i32.add (local.get $r) (i32.const 128)))
+      (if (i32.gt_u (local.get $rend) (local.get $rows)) (then (local.set $rend (local.get $rows))))
+      (memory.fill (local.get $blk1) (i32.const 0) (i32.shl (local.get $c4) (i32.const 1)))
+      (block $bd (loop $bl
+        (br_if $bd (i32.ge_u (local.get $r) (local.get $rend)))
+        (local.set $o (i32.mul (local.get $r) (local.get $c4)))
+        (local.set $j (i32.const 0))
+        (block $cd (loop $cl
+          (br_if $cd (i32.ge_u (local.get $j) (local.get $c4)))
+          (local.set $v (v128.load (i32.add (local.get $a) (i32.add (local.get $o) (local.get $j)))))
+          (v128.store (i32.add (local.get $blk1) (local.get $j))
+            (f32x4.add (v128.load (i32.add (local.get $blk1) (local.get $j))) (local.get $v)))
+          (if (local.get $two) (then
+            (v128.store (i32.add (local.get $blk2) (local.get $j))
+              (f32x4.add (v128.load (i32.add (local.get $blk2) (local.get $j)))
+                (f32x4.mul (local.get $v)
+                  (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $o) (local.get $j))))
+                             (v128.load (i32.add (local.get $mean) (local.get $j)))))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $cl)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $bl)))
+      ;; fold the block into the doubles, two channels at a time
+      (local.set $j (i32.const 0))
+      (block $fd (loop $fl
+        (br_if $fd (i32.ge_u (local.get $j) (local.get $c4)))
+        (v128.store (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 1)))
+          (f64x2.add (v128.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 1))))
+                     (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $blk1) (local.get $j))))))
+        (v128.store (i32.add (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))) (i32.shl (local.get $j) (i32.const 1)))
+          (f64x2.add (v128.load (i32.add (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))) (i32.shl (local.get $j) (i32.const 1))))
+                     (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $blk2) (local.get $j))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $fl)))
+      (br $rows)))
+    ;; write float32 results
+    (local.set $j (i32.const 0))
+    (block $wd (loop $wl
+      (br_if $wd (i32.ge_u (local.get $j) (local.get $c)))
+      (f32.store (i32.add (local.get $out1) (i32.shl (local.get $j) (i32.const 2)))
+        (f32.demote_f64 (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))))
+      (if (local.get $two) (then
+        (f32.store (i32.add (local.get $out2) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.demote_f64 (f64.load (i32.add (i32.add (local.get $acc) (i32.shl (local.get $c) (i32.const 3))) (i32.shl (local.get $j) (i32.const 3))))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $wl)))
+  )
 )
