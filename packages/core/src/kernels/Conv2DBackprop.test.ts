@@ -18,6 +18,9 @@ const cases: [number, number, number, number, number, number, number, number, 's
   [1, 9, 9, 2, 5, 4, 2, 2, 'same'],
   [1, 11, 11, 2, 3, 4, 4, 3, 'valid'],
   [3, 12, 12, 1, 8, 5, 5, 1, 'same'],
+  [2, 9, 9, 1, 4, 3, 3, 1, 'valid'],
+  [1, 8, 8, 1, 3, 4, 4, 1, 'same'],
+  [2, 10, 10, 1, 4, 3, 3, 2, 'same'],
 ];
 
 describe.each(cases)('conv gradients n=%i h=%i w=%i ci=%i co=%i k=%ix%i stride=%i %s', (n, h, w, ci, co, kh, kw, s, pad) => {

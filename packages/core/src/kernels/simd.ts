@@ -7,6 +7,8 @@ export interface SimdKernels {
   maxPool2x2Grad(x: number, g: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   /** Per-channel sums of a [rows, c] matrix (c % 4 == 0), and of a*(x-mean) when x != 0; acc: 24*c bytes of scratch. */
   channelSums(a: number, x: number, mean: number, rows: number, c: number, acc: number, out1: number, out2: number): void;
+  /** dst[k] += src[k], k < n floats (byte offsets). */
+  addInto(dst: number, src: number, n: number): void;
 }
 
 let bytes: Uint8Array | undefined;
@@ -23,7 +25,7 @@ export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
       // About a kilobyte: synchronous compilation is fine (and kernels are synchronous).
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
       const e = inst.exports as Record<string, (...a: number[]) => void>;
-      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad, channelSums: e.channel_sums };
+      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad, channelSums: e.channel_sums, addInto: e.add_into };
     } catch {
       k = null;
     }

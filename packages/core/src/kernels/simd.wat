@@ -154,4 +154,21 @@
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $wl)))
   )
+;; dst[k] += src[k] for k < n (floats): the scatter-add of col2im, one image row at a time.
+  (func (export "add_into") (param $dst i32) (param $src i32) (param $n i32)
+    (local $o i32) (local $end4 i32) (local $end i32)
+    (local.set $end4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $o) (local.get $end4)))
+      (v128.store (i32.add (local.get $dst) (local.get $o))
+        (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $o))) (v128.load (i32.add (local.get $src) (local.get $o)))))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $l)))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (i32.add (local.get $dst) (local.get $o))
+        (f32.add (f32.load (i32.add (local.get $dst) (local.get $o))) (f32.load (i32.add (local.get $src) (local.get $o)))))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $l2))))
 )

@@ -1,4 +1,5 @@
-import { callKernel, dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { offsetOf, simdKernels } from './simd.js';
+import { callKernel, dispose, heapF32, transposeInfo, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * Convolution gradients of a layer with very few input channels (the first layer of an image net: one
@@ -33,6 +34,8 @@ export function smallChannelsBackpropInput(backend: WasmBackend, dy: TensorInfo,
   const a = { ...dy, shape: [1, p, co] };
   const b = { ...filter, shape: [1, kk, co] };
   const t = callKernel('BatchMatMul', backend, { a, b }, { transposeA: false, transposeB: true }); // [1, P, kk]
+  const simd = ci === 1 && sw === 1 ? simdKernels(backend) : undefined;
+  if (simd) return col2imRows(backend, simd, t, g);
   const out = backend.makeOutput([n, h, w, ci], 'float32');
   const src = heapF32(backend, t);
   const dx = heapF32(backend, out);
@@ -64,12 +67,74 @@ export function smallChannelsBackpropInput(backend: WasmBackend, dy: TensorInfo,
   return out;
 }
 
+/**
+ * col2im for one input channel and unit column stride: T [P, k*k] is transposed to [k*k, P] so that each
+ * tap's contribution to an image row is one contiguous run, added with SIMD.
+ */
+function col2imRows(backend: WasmBackend, simd: NonNullable<ReturnType<typeof simdKernels>>, t: TensorInfo, g: Geometry): TensorInfo {
+  const { n, h, w, oh, ow, kh, kw, sh, top, left } = g;
+  const kk = kh * kw;
+  const tt = transposeInfo(backend, { ...t, shape: [oh * ow * n, kk] }, [1, 0]); // [kk, P]
+  dispose(backend, t);
+  const out = backend.makeOutput([n, h, w, 1], 'float32');
+  heapF32(backend, out).fill(0);
+  const dx0 = offsetOf(backend, out);
+  const t0 = offsetOf(backend, tt);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      // output column xx lands on input column xx + j - left; keep those inside [0, w)
+      const x0 = Math.max(0, left - j);
+      const x1 = Math.min(ow, w + left - j);
+      if (x1 <= x0) continue;
+      const tap = (i * kw + j) * n * oh * ow;
+      for (let b0 = 0; b0 < n; b0++) {
+        for (let y = 0; y < oh; y++) {
+          const r = y * sh + i - top;
+          if (r < 0 || r >= h) continue;
+          simd.addInto(dx0 + 4 * ((b0 * h + r) * w + x0 + j - left), t0 + 4 * (tap + (b0 * oh + y) * ow + x0), x1 - x0);
+        }
+      }
+    }
+  }
+  dispose(backend, tt);
+  return out;
+}
+
 /** dW = colT[k*k*ci, P] . dy[P, co], colT built directly (one shifted copy of the input per tap). */
 export function smallChannelsBackpropFilter(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, g: Geometry): TensorInfo {
   const { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left } = g;
   const p = n * oh * ow;
   const kk = kh * kw * ci;
   const colT = backend.makeOutput([1, kk, p], 'float32');
+  if (ci === 1 && sw === 1) {
+    // One input channel, unit column stride: every row of colT is a run of an input row, copied natively.
+    const heap = backend.wasm.HEAPF32 as Float32Array;
+    const s0 = offsetOf(backend, x) / 4;
+    const d0 = offsetOf(backend, colT) / 4;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const x0 = Math.max(0, left - j);
+        const x1 = Math.max(x0, Math.min(ow, w + left - j));
+        let o = d0 + (i * kw + j) * p;
+        for (let b0 = 0; b0 < n; b0++) {
+          for (let y = 0; y < oh; y++, o += ow) {
+            const r = y * sh + i - top;
+            if (r < 0 || r >= h) {
+              heap.fill(0, o, o + ow);
+              continue;
+            }
+            if (x0 > 0) heap.fill(0, o, o + x0);
+            const from = s0 + (b0 * h + r) * w + x0 + j - left;
+            heap.copyWithin(o + x0, from, from + (x1 - x0));
+            if (x1 < ow) heap.fill(0, o + x1, o + ow);
+          }
+        }
+      }
+    }
+    const dW = callKernel('BatchMatMul', backend, { a: colT, b: { ...dy, shape: [1, p, co] } }, { transposeA: false, transposeB: false });
+    dispose(backend, colT);
+    return { ...dW, shape: [kh, kw, ci, co] };
+  }
   const src = heapF32(backend, x);
   const dst = heapF32(backend, colT);
   for (let i = 0; i < kh; i++) {
