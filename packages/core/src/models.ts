@@ -106,7 +106,7 @@ export interface ModelSummary {
   nonTrainable: number;
 }
 
-const count = (ws: tf.LayerVariable[]) => ws.reduce((s, w) => s + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+const count = (ws: tf.LayerVariable[]) => ws.reduce((s, w) => s + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0);
 
 /** The layer table: output shapes and trainable / non-trainable parameter counts. */
 export function summarizeModel(model: tf.LayersModel): ModelSummary {

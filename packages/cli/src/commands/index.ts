@@ -6,6 +6,7 @@ import { predict } from './predict.js';
 import { saliency } from './saliency.js';
 import { filters } from './filters.js';
 import { report } from './report.js';
+import { bench } from './bench.js';
 
 /** Every `fer` command, in the order `fer --help` lists them. */
-export const COMMANDS: Command[] = [train, evaluate, predict, saliency, filters, report, summary];
+export const COMMANDS: Command[] = [train, evaluate, predict, saliency, filters, report, summary, bench];

@@ -1,0 +1,57 @@
+import { BACKEND_CHOICES, formatBenchTable, runBench, FerError, type BackendChoice } from '@fer/core';
+import type { Command } from '../command.js';
+import { intFlag, numberFlag, parseFlags } from '../args.js';
+
+export const bench: Command = {
+  name: 'bench',
+  summary: 'training and inference images/s of the seed CNN per backend and batch size, beside PyTorch when present',
+  usage: `usage: fer bench [--json] [--profile] [--ablation] [--batch 32,64,128] [--backends wasm,node] [--workers N] [--seconds S] [--no-torch]
+
+Measures the seed CNN's training and inference throughput on each backend that starts here (the pure-JS
+cpu backend only when asked for: it trains at under 1 image/s), at batch sizes 32, 64 and 128, and the
+data-loading speed. When Debian's python3-torch imports, the same run measures a PyTorch reference of the
+same model and batch, side by side, and prints our throughput as a ratio to it.
+
+  --json        print one JSON object instead of the table
+  --profile     time per kernel, for one training and one inference step per backend
+  --ablation    each of fer's optimisations cumulatively, with its per-kernel profile
+  --batch LIST  batch sizes (default 32,64,128)
+  --backends L  comma-separated: ${BACKEND_CHOICES.filter((b) => b !== 'auto').join(', ')}
+  --workers N   data-parallel worker threads for the parallel rows (default: the number of cores)
+  --seconds S   minimum seconds per measurement (default 3)
+  --no-torch    skip the PyTorch reference`,
+  async run(argv) {
+    const { values: v } = await parseFlags(
+      argv,
+      {
+        json: { type: 'boolean' },
+        profile: { type: 'boolean' },
+        ablation: { type: 'boolean' },
+        batch: { type: 'string' },
+        backends: { type: 'string' },
+        workers: { type: 'string' },
+        seconds: { type: 'string' },
+        'no-torch': { type: 'boolean' },
+      },
+      'bench',
+    );
+    const batches = v.batch?.split(',').map((b) => intFlag('batch', b.trim(), 0, 1, 4096));
+    const backends = v.backends?.split(',').map((b) => {
+      const name = b.trim() as BackendChoice;
+      if (!BACKEND_CHOICES.includes(name) || name === 'auto') throw new FerError(`--backends: unknown backend "${b}"`, { hint: 'use node, wasm or cpu' });
+      return name;
+    });
+    const result = await runBench({
+      batches,
+      backends,
+      workers: v.workers === undefined ? undefined : intFlag('workers', v.workers, 0, 0, 64),
+      seconds: v.seconds === undefined ? undefined : numberFlag('seconds', v.seconds, 3, 0, 600),
+      torch: v['no-torch'] ? false : 'auto',
+      profile: v.profile,
+      ablation: v.ablation,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    console.log(v.json ? JSON.stringify(result, null, 2) : formatBenchTable(result));
+    return 0;
+  },
+};
