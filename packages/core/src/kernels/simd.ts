@@ -9,6 +9,8 @@ export interface SimdKernels {
   channelSums(a: number, x: number, mean: number, rows: number, c: number, acc: number, out1: number, out2: number): void;
   /** dst[k] += src[k], k < n floats (byte offsets). */
   addInto(dst: number, src: number, n: number): void;
+  /** col2im of one input channel from t [P, kh*kw] into a zeroed dx [n, h, w, 1]. */
+  col2im1(t: number, dx: number, n: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
 }
 
 let bytes: Uint8Array | undefined;
@@ -23,9 +25,9 @@ export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
     try {
       bytes ??= Uint8Array.from(Buffer.from(SIMD_WASM_BASE64, 'base64'));
       // About a kilobyte: synchronous compilation is fine (and kernels are synchronous).
-      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } });
       const e = inst.exports as Record<string, (...a: number[]) => void>;
-      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad, channelSums: e.channel_sums, addInto: e.add_into };
+      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad, channelSums: e.channel_sums, addInto: e.add_into, col2im1: e.col2im_1ch };
     } catch {
       k = null;
     }

@@ -171,4 +171,48 @@
         (f32.add (f32.load (i32.add (local.get $dst) (local.get $o))) (f32.load (i32.add (local.get $src) (local.get $o)))))
       (local.set $o (i32.add (local.get $o) (i32.const 4)))
       (br $l2))))
+;; col2im for one input channel: dx[b, y*sh+i-top, x*sw+j-left] += t[((b*oh+y)*ow+x)*kh*kw + i*kw + j] for every
+  ;; tap that lands inside the image (dx zeroed by the caller).
+  (func (export "col2im_1ch") (param $t i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32)
+        (param $oh i32) (param $ow i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $top i32) (param $left i32)
+    (local $b i32) (local $y i32) (local $x i32) (local $i i32) (local $j i32) (local $r i32) (local $c i32)
+    (local $tp i32) (local $rowbase i32) (local $addr i32)
+    (local.set $tp (local.get $t))
+    (block $bd (loop $bl
+      (br_if $bd (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $y (i32.const 0))
+      (block $yd (loop $yl
+        (br_if $yd (i32.ge_u (local.get $y) (local.get $oh)))
+        (local.set $x (i32.const 0))
+        (block $xd (loop $xl
+          (br_if $xd (i32.ge_u (local.get $x) (local.get $ow)))
+          (local.set $i (i32.const 0))
+          (block $id (loop $il
+            (br_if $id (i32.ge_u (local.get $i) (local.get $kh)))
+            (local.set $r (i32.sub (i32.add (i32.mul (local.get $y) (local.get $sh)) (local.get $i)) (local.get $top)))
+            (if (i32.and (i32.ge_s (local.get $r) (i32.const 0)) (i32.lt_s (local.get $r) (local.get $h)))
+              (then
+                (local.set $rowbase (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $r)) (local.get $w)))
+                (local.set $j (i32.const 0))
+                (block $jd (loop $jl
+                  (br_if $jd (i32.ge_u (local.get $j) (local.get $kw)))
+                  (local.set $c (i32.sub (i32.add (i32.mul (local.get $x) (local.get $sw)) (local.get $j)) (local.get $left)))
+                  (if (i32.and (i32.ge_s (local.get $c) (i32.const 0)) (i32.lt_s (local.get $c) (local.get $w)))
+                    (then
+                      (local.set $addr (i32.add (local.get $dx) (i32.shl (i32.add (local.get $rowbase) (local.get $c)) (i32.const 2))))
+                      (f32.store (local.get $addr)
+                        (f32.add (f32.load (local.get $addr))
+                          (f32.load (i32.add (local.get $tp) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (i32.const 2))))))))
+                  (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                  (br $jl)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+          (local.set $tp (i32.add (local.get $tp) (i32.shl (i32.mul (local.get $kh) (local.get $kw)) (i32.const 2))))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br $xl)))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $yl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl)))
+  )
 )

@@ -1,5 +1,5 @@
 import { offsetOf, simdKernels } from './simd.js';
-import { callKernel, dispose, heapF32, transposeInfo, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { callKernel, dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * Convolution gradients of a layer with very few input channels (the first layer of an image net: one
@@ -34,7 +34,7 @@ export function smallChannelsBackpropInput(backend: WasmBackend, dy: TensorInfo,
   const a = { ...dy, shape: [1, p, co] };
   const b = { ...filter, shape: [1, kk, co] };
   const t = callKernel('BatchMatMul', backend, { a, b }, { transposeA: false, transposeB: true }); // [1, P, kk]
-  const simd = ci === 1 && sw === 1 ? simdKernels(backend) : undefined;
+  const simd = ci === 1 ? simdKernels(backend) : undefined;
   if (simd) return col2imRows(backend, simd, t, g);
   const out = backend.makeOutput([n, h, w, ci], 'float32');
   const src = heapF32(backend, t);
@@ -67,36 +67,13 @@ export function smallChannelsBackpropInput(backend: WasmBackend, dy: TensorInfo,
   return out;
 }
 
-/**
- * col2im for one input channel and unit column stride: T [P, k*k] is transposed to [k*k, P] so that each
- * tap's contribution to an image row is one contiguous run, added with SIMD.
- */
+/** col2im for one input channel in our wasm module (scalar, but no transpose and no JS loop). */
 function col2imRows(backend: WasmBackend, simd: NonNullable<ReturnType<typeof simdKernels>>, t: TensorInfo, g: Geometry): TensorInfo {
-  const { n, h, w, oh, ow, kh, kw, sh, top, left } = g;
-  const kk = kh * kw;
-  const tt = transposeInfo(backend, { ...t, shape: [oh * ow * n, kk] }, [1, 0]); // [kk, P]
-  dispose(backend, t);
+  const { n, h, w, oh, ow, kh, kw, sh, sw, top, left } = g;
   const out = backend.makeOutput([n, h, w, 1], 'float32');
   heapF32(backend, out).fill(0);
-  const dx0 = offsetOf(backend, out);
-  const t0 = offsetOf(backend, tt);
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      // output column xx lands on input column xx + j - left; keep those inside [0, w)
-      const x0 = Math.max(0, left - j);
-      const x1 = Math.min(ow, w + left - j);
-      if (x1 <= x0) continue;
-      const tap = (i * kw + j) * n * oh * ow;
-      for (let b0 = 0; b0 < n; b0++) {
-        for (let y = 0; y < oh; y++) {
-          const r = y * sh + i - top;
-          if (r < 0 || r >= h) continue;
-          simd.addInto(dx0 + 4 * ((b0 * h + r) * w + x0 + j - left), t0 + 4 * (tap + (b0 * oh + y) * ow + x0), x1 - x0);
-        }
-      }
-    }
-  }
-  dispose(backend, tt);
+  simd.col2im1(offsetOf(backend, t), offsetOf(backend, out), n, h, w, oh, ow, kh, kw, sh, sw, top, left);
+  dispose(backend, t);
   return out;
 }
 
