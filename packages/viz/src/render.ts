@@ -3,6 +3,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 
 /** One font for every picture, so they look alike on every machine that has DejaVu (Debian's default). */
 export const FONT_FAMILY = 'DejaVu Sans';
@@ -37,6 +38,14 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   return r.render().asPng();
 }
 
+/**
+ * A PNG re-encoded with a 256-colour palette: charts are flat colours and grids are grey faces plus
+ * one colour scheme, so this loses nothing visible and makes files 3-5x smaller for the HTML report.
+ */
+export async function compactPng(png: Uint8Array): Promise<Buffer> {
+  return sharp(png).png({ palette: true, colours: 256, dither: 0.5, compressionLevel: 9, effort: 8 }).toBuffer();
+}
+
 async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
@@ -47,12 +56,12 @@ async function writeAtomic(file: string, data: string | Uint8Array): Promise<voi
 /** Writes `<base>.svg` and `<base>.png`; returns their paths. Atomic, as `fer train` rewrites them while a browser may be showing them. */
 export async function writeSvgAndPng(base: string, svg: string, scale = 2): Promise<{ svg: string; png: string }> {
   await writeAtomic(`${base}.svg`, svg);
-  await writeAtomic(`${base}.png`, svgToPng(svg, scale));
+  await writeAtomic(`${base}.png`, await compactPng(svgToPng(svg, scale)));
   return { svg: `${base}.svg`, png: `${base}.png` };
 }
 
 export async function writePng(file: string, png: Uint8Array): Promise<string> {
-  await writeAtomic(file, png);
+  await writeAtomic(file, await compactPng(png));
   return file;
 }
 

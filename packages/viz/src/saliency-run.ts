@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import {
   ATTRIBUTION_METHODS,
   EMOTIONS,
@@ -63,6 +65,8 @@ export interface SaliencyOptions {
   /** Faces per class for the mask score, where the faces have masks. */
   scorePerClass?: number;
   cellSize?: number;
+  /** Options per method, e.g. { gradcam: { layer: 3 } }. */
+  methodOptions?: Partial<Record<SaliencyMethod, object>>;
   onProgress?: (what: string) => void;
 }
 
@@ -97,7 +101,7 @@ export async function saliencyToDir(model: tf.LayersModel, faces: FaceDataset, o
 
   for (const method of options.methods) {
     options.onProgress?.(`${SALIENCY_METHOD_TITLES[method]} on ${faces.size} faces`);
-    const maps = await ATTRIBUTION_METHODS[method](model, x, targets);
+    const maps = await ATTRIBUTION_METHODS[method](model, x, targets, options.methodOptions?.[method]);
     const cells: Buffer[][] = [[], [], []];
     const perFace = [];
     for (let i = 0; i < faces.size; i++) {
@@ -118,7 +122,7 @@ export async function saliencyToDir(model: tf.LayersModel, faces: FaceDataset, o
     let score: number | undefined;
     if (scoreSet && scoreMask) {
       options.onProgress?.(`${SALIENCY_METHOD_TITLES[method]} mask score on ${scoreSet.size} faces`);
-      score = maskConcentration(await ATTRIBUTION_METHODS[method](model, toInput(scoreSet.pixels, 0, scoreSet.size), scoreSet.labels), scoreMask);
+      score = maskConcentration(await ATTRIBUTION_METHODS[method](model, toInput(scoreSet.pixels, 0, scoreSet.size), scoreSet.labels, options.methodOptions?.[method]), scoreMask);
       (scores ??= {})[method] = score;
     }
     const columnLabels = perFace.map((f) => (f.label ? `${f.name}` : f.name.length > 16 ? f.name.slice(0, 15) + '…' : f.name));
@@ -139,6 +143,11 @@ export async function saliencyToDir(model: tf.LayersModel, faces: FaceDataset, o
     grids[method] = await writePng(path.join(outDir, `${method}.png`), grid.png);
     files.push(grids[method], await writeJsonFile(path.join(outDir, `${method}.json`), { method, title: SALIENCY_METHOD_TITLES[method], model: model.name, score, faces: perFace }));
   }
-  if (scores) files.push(await writeJsonFile(path.join(outDir, 'scores.json'), scores));
+  if (scores) {
+    // one method at a time adds to the scores of the others instead of replacing them
+    const file = path.join(outDir, 'scores.json');
+    const earlier = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Record<string, number>) : {};
+    files.push(await writeJsonFile(file, { ...earlier, ...scores }));
+  }
   return { grids, scores, scoreFaces: scoreSet?.size, files };
 }

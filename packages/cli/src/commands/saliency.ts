@@ -15,6 +15,7 @@ brows and mouth divided by their share of the image (1.0 = random), into DIR/sal
   --method NAME       vanilla (gradient), smoothgrad, gradcam (last conv layer), ig (Integrated
                       Gradients, blurred-face baseline), or all (default)
   --images FILES...   explain these images instead (any format or size), each for its predicted class
+  --gradcam-layer N   conv layer for Grad-CAM, 1-based (default: the last)
   --score-faces N     faces per class for the mask score (default 5; 0 skips it)
   --out DIR           where to write (default DIR/saliency)
   --backend NAME      auto (default), node, wasm or cpu`;
@@ -26,7 +27,7 @@ export const saliency: Command = {
   async run(argv) {
     const { values: v, positionals } = await parseFlags(
       argv,
-      { run: { type: 'string' }, method: { type: 'string' }, images: { type: 'boolean' }, 'score-faces': { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
+      { run: { type: 'string' }, method: { type: 'string' }, images: { type: 'boolean' }, 'score-faces': { type: 'string' }, 'gradcam-layer': { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
       'saliency',
       true,
     );
@@ -64,6 +65,7 @@ export const saliency: Command = {
       names,
       scoreData: scorePerClass > 0 ? val : undefined,
       scorePerClass,
+      methodOptions: v['gradcam-layer'] ? { gradcam: { layer: intFlag('gradcam-layer', v['gradcam-layer'], 0, 1) } } : undefined,
       onProgress: (w) => console.log(`  ${w}...`),
     });
     console.log('');
