@@ -75,12 +75,13 @@ export interface AblationRow {
 }
 
 /** Our optimisations in the order they were made; each stage adds its kernels to the previous ones. */
-export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; smallChannels?: boolean }[] = [
+export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; smallChannels?: boolean; simd?: boolean }[] = [
   { stage: 'prototype: Conv2DBackpropFilter only', kernels: ['Conv2DBackpropFilter'] },
   { stage: '+ Conv2DBackpropInput as forward conv', kernels: ['Conv2DBackpropInput'] },
   { stage: '+ MaxPoolGrad, BatchMatMul, Sum, LeakyRelu/BN gradients', kernels: ['MaxPoolGrad', 'BatchMatMul', 'Sum', 'LeakyRelu_grad', 'FusedBatchNorm_grad'] },
   { stage: '+ first-layer gradients as matrix products', kernels: [], smallChannels: true },
   { stage: '+ Identity by reference', kernels: ['Identity'] },
+  { stage: '+ own WebAssembly SIMD kernels, LeakyRelu, Mean', kernels: ['LeakyRelu', 'Mean'], simd: true },
 ];
 
 const PYTHON = '/usr/bin/python3';
@@ -191,8 +192,11 @@ async function measureAblation(batch: number, seconds: number, log: (l: string) 
   const rows: AblationRow[] = [];
   const on = new Set<string>();
   const limits = { ...SMALL_CHANNELS };
+  const noSimd = process.env.FER_NO_SIMD_KERNELS;
   try {
+    process.env.FER_NO_SIMD_KERNELS = '1';
     for (const s of OPTIMISATION_STAGES) {
+      if (s.simd) delete process.env.FER_NO_SIMD_KERNELS;
       s.kernels.forEach((k) => on.add(k));
       SMALL_CHANNELS.backpropInput = SMALL_CHANNELS.backpropFilter = on.has('smallChannels') || s.smallChannels ? limits.backpropInput : 0;
       if (s.smallChannels) on.add('smallChannels');
@@ -203,6 +207,8 @@ async function measureAblation(batch: number, seconds: number, log: (l: string) 
       rows.push({ stage: s.stage, batch, trainImagesPerSec: r.trainImagesPerSec, inferImagesPerSec: r.inferImagesPerSec, top: p.train.slice(0, 6) });
     }
   } finally {
+    if (noSimd === undefined) delete process.env.FER_NO_SIMD_KERNELS;
+    else process.env.FER_NO_SIMD_KERNELS = noSimd;
     Object.assign(SMALL_CHANNELS, limits);
     useFerKernels(() => true);
   }

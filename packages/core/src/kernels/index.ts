@@ -7,6 +7,8 @@ import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
 import { identityConfig } from './Identity.js';
 import { leakyReluGradConfig as leakyReluGradientConfig } from './LeakyRelu_grad.js';
 import { leakyReluGradConfig } from './LeakyReluGrad.js';
+import { leakyReluConfig } from './LeakyRelu.js';
+import { meanConfig } from './Mean.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { rememberStock, stockKernel } from './stock.js';
 import { sumConfig } from './Sum.js';
@@ -21,6 +23,8 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   leakyReluGradConfig,
   batchNormGradSumsConfig,
   identityConfig,
+  leakyReluConfig,
+  meanConfig,
 ];
 
 /**

@@ -183,3 +183,29 @@ describe('gradient overrides (LeakyRelu, FusedBatchNorm)', () => {
     }
   });
 });
+
+describe('LeakyRelu and Mean', () => {
+  it.each([
+    [[2, 5, 5, 8], 0.05],
+    [[3, 7], 0.2],
+    [[4, 3], 1.5],
+  ] as [number[], number][])('LeakyRelu %j alpha %f matches the cpu backend', async (shape, alpha) => {
+    const x = input(shape, 20);
+    const [ref] = await runOn('cpu', 'LeakyRelu', { x }, { alpha });
+    const [got] = await runOn('wasm', 'LeakyRelu', { x }, { alpha });
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-7);
+  });
+  it.each([
+    [[4, 5, 6, 8], [0, 1, 2], false],
+    [[4, 5, 6, 8], [0, 1, 2], true],
+    [[300, 4], [0], false],
+    [[4, 5, 6], [1], false],
+    [[4, 5, 3], [0, 1], false],
+  ] as [number[], number[], boolean][])('Mean %j axes %j keepDims %s matches the cpu backend', async (shape, axis, keepDims) => {
+    const x = input(shape, 21);
+    const [ref] = await runOn('cpu', 'Mean', { x }, { axis, keepDims });
+    const [got] = await runOn('wasm', 'Mean', { x }, { axis, keepDims });
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  });
+});

@@ -215,4 +215,22 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl)))
   )
+;; LeakyReLU forward for 0 <= alpha <= 1: max(x, alpha * x).
+  (func (export "leaky_relu") (param $x i32) (param $y i32) (param $n i32) (param $alpha f32)
+    (local $o i32) (local $end4 i32) (local $end i32) (local $al v128) (local $v v128) (local $s f32)
+    (local.set $al (f32x4.splat (local.get $alpha)))
+    (local.set $end4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $o) (local.get $end4)))
+      (local.set $v (v128.load (i32.add (local.get $x) (local.get $o))))
+      (v128.store (i32.add (local.get $y) (local.get $o)) (f32x4.max (local.get $v) (f32x4.mul (local.get $v) (local.get $al))))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $l)))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $o) (local.get $end)))
+      (local.set $s (f32.load (i32.add (local.get $x) (local.get $o))))
+      (f32.store (i32.add (local.get $y) (local.get $o)) (f32.max (local.get $s) (f32.mul (local.get $s) (local.get $alpha))))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $l2))))
 )
