@@ -27,9 +27,9 @@ export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: I
   return { loss, correct, grads: vars.map((v) => grads[v.name]) };
 }
 
-/** All weights (trainable and BatchNorm moving statistics) packed in model.weights order. */
-export function packWeights(model: tf.LayersModel): Float32Array {
-  const ws = model.weights;
+/** All weights (trainable and BatchNorm moving statistics) packed in model.weights order; `nonTrainable`: only the latter. */
+export function packWeights(model: tf.LayersModel, nonTrainable = false): Float32Array {
+  const ws = nonTrainable ? model.nonTrainableWeights : model.weights;
   const total = ws.reduce((s, w) => s + tf.util.sizeFromShape(w.shape as number[]), 0);
   const out = new Float32Array(total);
   let o = 0;
@@ -41,17 +41,15 @@ export function packWeights(model: tf.LayersModel): Float32Array {
   return out;
 }
 
-/** Writes packed weights (model.weights order) into a model; `only` limits it to some of them. */
-export function unpackWeights(model: tf.LayersModel, packed: Float32Array, only?: (w: tf.LayerVariable) => boolean): void {
+/** Writes packed weights (model.weights order, or with `nonTrainable` model.nonTrainableWeights order) into a model. */
+export function unpackWeights(model: tf.LayersModel, packed: Float32Array, nonTrainable = false): void {
   let o = 0;
-  for (const w of model.weights) {
+  for (const w of nonTrainable ? model.nonTrainableWeights : model.weights) {
     const shape = w.shape as number[];
     const size = tf.util.sizeFromShape(shape);
-    if (!only || only(w)) {
-      const t = tf.tensor(packed.subarray(o, o + size), shape);
-      w.write(t);
-      t.dispose();
-    }
+    const t = tf.tensor(packed.subarray(o, o + size), shape);
+    w.write(t);
+    t.dispose();
     o += size;
   }
 }

@@ -18,7 +18,7 @@ export interface StepReply {
   correct: number;
   /** Gradients of the worker's mean loss, packed in model.trainableWeights order. */
   grads: Float32Array;
-  /** The worker's weights after its forward pass (BatchNorm moving statistics updated). */
+  /** The worker's non-trainable weights after its forward pass (BatchNorm moving statistics), model.nonTrainableWeights order. */
   weights: Float32Array;
   numTensors: number;
   /** Time the worker spent on the request. */

@@ -119,7 +119,6 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
       worker.on('error', (e) => slot.pending?.reject(e));
     }),
   );
-  const trainable = new Set(model.trainableWeights.map((w) => w.originalName));
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let closed = false;
   let times = { wallMs: 0, workerMs: [] as number[] };
@@ -166,7 +165,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
         }
         optimizer.applyGradients(named as tf.NamedTensorMap as never);
       });
-      unpackWeights(model, stateSum, (w) => !trainable.has(w.originalName));
+      if (stateSum.length) unpackWeights(model, stateSum, true);
       times = { wallMs: performance.now() - t0, workerMs: replies.map((r) => r.ms) };
       workerTensors = replies.map((r) => r.numTensors);
       return {

@@ -41,7 +41,7 @@ parentPort!.on('message', (msg: StepRequest | PredictRequest | { type: 'close' }
     o += g.size;
     g.dispose();
   }
-  const state = packWeights(model);
+  const state = packWeights(model, true);
   const reply: StepReply = { type: 'step', loss, correct, grads: packed, weights: state, numTensors: tf.memory().numTensors, ms: performance.now() - t0 };
   parentPort!.postMessage(reply, [packed.buffer as ArrayBuffer, state.buffer as ArrayBuffer]);
 });
