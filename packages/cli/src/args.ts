@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { FerError } from '@fer/core';
 
 /** Paths on the command line are relative to where the user typed `pnpm fer`, not to the repo root. */
@@ -28,11 +29,18 @@ export function choiceFlag<T extends string>(name: string, value: string | undef
   return value as T;
 }
 
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+type HelpFlag = { help: { type: 'boolean'; short: 'h' } };
+
 /** util.parseArgs, with its errors turned into FerErrors that point at --help. */
-export async function parseFlags<T extends import('node:util').ParseArgsConfig['options']>(argv: string[], options: T, command: string, allowPositionals = false) {
-  const { parseArgs } = await import('node:util');
+export function parseFlags<T extends FlagOptions>(
+  argv: string[],
+  options: T,
+  command: string,
+  allowPositionals = false,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T & HelpFlag; allowPositionals: boolean; strict: true }>> {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } } as T & HelpFlag, allowPositionals, strict: true });
   } catch (e) {
     throw new FerError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`, { hint: `see \`fer ${command} --help\`` });
   }
