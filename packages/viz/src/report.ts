@@ -43,7 +43,9 @@ async function readJsonIf<T>(file: string): Promise<T | undefined> {
 }
 
 async function figure(file: string, alt: string, caption?: string): Promise<string> {
-  const uri = await dataUri(file);
+  // charts come as SVG beside their PNG: vector, at their own size, and smaller than the 2x PNG
+  const svg = file.replace(/\.png$/, '.svg');
+  const uri = (await dataUri(svg)) ?? (await dataUri(file));
   if (!uri) return `<p class="missing">${esc(path.basename(file))} is missing: ${esc(alt)} was not made for this run.</p>`;
   return `<figure><img src="${uri}" alt="${esc(alt)}">${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`;
 }
