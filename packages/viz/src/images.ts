@@ -94,7 +94,8 @@ export function overlayPng(face: ArrayLike<number>, map: ArrayLike<number>, size
   for (let i = 0; i < face.length; i++) {
     const m = Math.min(1, Math.max(0, map[i]));
     const k = Math.round(255 * m);
-    const a = 0.85 * m;
+    // the weakest 15% leave the face untouched, so a faint map does not veil it
+    const a = 0.85 * Math.max(0, (m - 0.15) / 0.85);
     const g = 255 * face[i];
     for (let c = 0; c < 3; c++) raw[i * 3 + c] = Math.round((1 - a) * g + a * lut[k * 3 + c]);
   }
