@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 describe('classificationReport', () => {
   it('computes precision, recall, F1 and the worst pair from a known matrix', () => {
-    const c = Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => (i === j ? 8 : 0)));
+    const c: number[][] = Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => (i === j ? 8 : 0)));
     c[0][1] = 2; // angry -> disgust twice
     c[4][6] = 1; // sad -> neutral once
     const r = classificationReport(c);
