@@ -27,7 +27,8 @@ export interface StepReply {
 
 export interface PredictRequest {
   type: 'predict';
-  weights: Float32Array;
+  /** Absent when the worker has these weights already (no step since its last request). */
+  weights?: Float32Array;
   x: Float32Array;
 }
 

@@ -67,7 +67,11 @@ describe('data-parallel stepper', () => {
       }
       expect(counts[3]).toBe(counts[1]);
       expect(inWorkers[3]).toEqual(inWorkers[1]);
-      await stepper.predict(x.slice());
+      const p1 = await stepper.predict(x.slice());
+      const p2 = await stepper.predict(x.slice()); // weights not resent: same answer
+      expect(Array.from(p2)).toEqual(Array.from(p1));
+      const local = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 48, 48, 1])) as tf.Tensor).dataSync());
+      for (let i = 0; i < local.length; i++) expect(p1[i]).toBeCloseTo(local[i], 4);
       expect(tf.memory().numTensors).toBe(counts[3]);
       // The moving statistics came back from the workers: no longer the initial zeros and ones.
       const movingMean = model.weights.find((w) => w.originalName === 'bn3/moving_mean')!.read().dataSync();

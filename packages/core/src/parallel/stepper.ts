@@ -77,6 +77,8 @@ function startWorker(file: string, ts: boolean, workerData: WorkerInit): Worker 
 
 interface Slot {
   worker: Worker;
+  /** The main model's weight buffers (dataIds) this worker last received for predict. */
+  held?: object[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   pending?: { resolve: (r: any) => void; reject: (e: Error) => void };
 }
@@ -122,6 +124,10 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let closed = false;
   let times = { wallMs: 0, workerMs: [] as number[] };
+  // A weight's dataId changes whenever it is written (a step, setWeights, loading a checkpoint), so
+  // predict resends the weights only to workers whose copy is stale.
+  const weightIds = () => model.weights.map((w) => (w.read() as unknown as { dataId: object }).dataId);
+  const same = (a: object[] | undefined, b: object[]) => !!a && a.length === b.length && a.every((v, i) => v === b[i]);
   let workerTensors: number[] = [];
 
   function ask(slot: Slot, req: StepRequest): Promise<StepReply>;
@@ -176,11 +182,14 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
     async predict(x) {
       const n = x.length / IMAGE_PIXELS;
       const sizes = shareSizes(n, slots.length).filter((s) => s > 0);
-      const weights = packWeights(model);
+      const ids = weightIds();
+      const weights = slots.some((s, i) => i < sizes.length && !same(s.held, ids)) ? packWeights(model) : undefined;
       let start = 0;
       const parts = await Promise.all(
         sizes.map((s, i) => {
-          const req: PredictRequest = { type: 'predict', weights, x: x.slice(start * IMAGE_PIXELS, (start + s) * IMAGE_PIXELS) };
+          const stale = !same(slots[i].held, ids);
+          slots[i].held = ids;
+          const req: PredictRequest = { type: 'predict', weights: stale ? weights : undefined, x: x.slice(start * IMAGE_PIXELS, (start + s) * IMAGE_PIXELS) };
           start += s;
           return ask(slots[i], req);
         }),

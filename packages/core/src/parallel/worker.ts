@@ -23,7 +23,7 @@ parentPort!.on('message', (msg: StepRequest | PredictRequest | { type: 'close' }
     return;
   }
   if (msg.type === 'predict') {
-    unpackWeights(model, msg.weights);
+    if (msg.weights) unpackWeights(model, msg.weights);
     const n = msg.x.length / (IMAGE_SIZE * IMAGE_SIZE);
     const logits = tf.tidy(() => (model.predict(tf.tensor4d(msg.x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]), { batchSize: n }) as tf.Tensor).dataSync() as Float32Array);
     const reply: PredictReply = { type: 'predict', logits };
