@@ -1,6 +1,6 @@
 /**
  * `fer bench` without the CLI: node --conditions=source --import tsx packages/core/bench/run.ts
- *   [--json] [--profile] [--ablation] [--batches 32,64,128] [--seconds 3] [--workers 2] [--no-torch] [--backends wasm,cpu]
+ *   [--json] [--profile] [--ablation] [--batches 32,64,128] [--seconds 2] [--rounds 2] [--workers 2] [--no-torch] [--backends wasm,cpu]
  * The table goes to stdout (or one JSON object with --json); progress to stderr.
  */
 import { formatBenchTable, runBench, type BenchOptions } from '../src/bench.js';
@@ -20,6 +20,7 @@ const opts: BenchOptions = {
 };
 if (value('batches')) opts.batches = value('batches')!.split(',').map(Number);
 if (value('seconds')) opts.seconds = Number(value('seconds'));
+if (value('rounds')) opts.rounds = Number(value('rounds'));
 if (value('workers')) opts.workers = Number(value('workers'));
 if (value('backends')) opts.backends = value('backends')!.split(',') as BackendChoice[];
 const result = await runBench(opts);

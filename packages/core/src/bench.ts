@@ -22,6 +22,11 @@ export interface BenchOptions {
   workers?: number;
   /** Minimum seconds per measurement (after warm-up). */
   seconds?: number;
+  /**
+   * Each batch size's measurements (PyTorch, then ours) are repeated this many times, interleaved, and
+   * the best of each kept: on a shared machine the best round is the one least disturbed by others.
+   */
+  rounds?: number;
   /** Run the PyTorch reference side by side: 'auto' when Debian's python3-torch imports. */
   torch?: boolean | 'auto';
   /** Per-kernel time of one training and one inference step per backend (single thread). */
@@ -248,7 +253,7 @@ async function measureDataLoading(): Promise<{ csvRowsPerSec: number; batchImage
 export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
   const batches = opts.batches ?? [32, 64, 128];
-  const seconds = opts.seconds ?? 3;
+  const seconds = opts.seconds ?? 2;
   const workers = opts.workers ?? (os.availableParallelism?.() ?? os.cpus().length);
   const start = os.loadavg();
   const result: BenchResult = {
@@ -278,23 +283,35 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
       log(`skipping backend ${b}: ${(e as Error).message}`);
     }
   }
+  const rounds = Math.max(1, opts.rounds ?? 2);
+  const best = <T extends { trainImagesPerSec: number; inferImagesPerSec: number }>(a: T | undefined, b: T): T =>
+    a ? { ...a, trainImagesPerSec: Math.max(a.trainImagesPerSec, b.trainImagesPerSec), inferImagesPerSec: Math.max(a.inferImagesPerSec, b.inferImagesPerSec) } : b;
   for (const batch of batches) {
-    if (useTorch) {
-      log(`pytorch batch ${batch}...`);
-      const t = await torchBench(batch, seconds);
-      result.torch!.push(t.row);
-      result.versions.torch = t.version;
-      result.torchThreads = t.threads;
-    }
-    for (const b of backends) {
-      await selectBackend(b.choice);
-      log(`${b.name} batch ${batch}...`);
-      result.results.push(await measureLocal(b.name, batch, seconds));
-      if (b.name === 'wasm' && workers > 1) {
-        log(`${b.name} x${workers} workers batch ${batch}...`);
-        result.results.push(await measureParallel(batch, workers, seconds));
+    let torchRow: TorchRow | undefined;
+    const ours = new Map<string, BenchRow>();
+    for (let round = 1; round <= rounds; round++) {
+      const tag = rounds > 1 ? ` (round ${round}/${rounds})` : '';
+      if (useTorch) {
+        log(`pytorch batch ${batch}${tag}...`);
+        const t = await torchBench(batch, seconds);
+        torchRow = best(torchRow, t.row);
+        result.versions.torch = t.version;
+        result.torchThreads = t.threads;
+      }
+      for (const b of backends) {
+        await selectBackend(b.choice);
+        log(`${b.name} batch ${batch}${tag}...`);
+        const local = await measureLocal(b.name, batch, seconds);
+        ours.set(local.backend, best(ours.get(local.backend), local));
+        if (b.name === 'wasm' && workers > 1) {
+          log(`${b.name} x${workers} workers batch ${batch}${tag}...`);
+          const par = await measureParallel(batch, workers, seconds);
+          ours.set(par.backend, best(ours.get(par.backend), par));
+        }
       }
     }
+    if (torchRow) result.torch!.push(torchRow);
+    result.results.push(...ours.values());
   }
   log('data loading...');
   result.dataLoading = await measureDataLoading();
