@@ -1,10 +1,11 @@
 import sharp from 'sharp';
-import * as vega from 'vega';
+// vega-scale alone: the whole of vega pulls in vega-canvas, whose top-level await breaks require() of our CJS build
+import { scheme } from 'vega-scale';
 import { escapeXml, FONT_FAMILY, svgToPng } from './render.js';
 
 /** 256 RGB entries of a Vega colour scheme (inferno by default: dark is none, bright is most). */
 export function colormap(name = 'inferno'): Uint8Array {
-  const interpolate = vega.scheme(name) as ((t: number) => string) | undefined;
+  const interpolate = scheme(name) as ((t: number) => string) | undefined;
   if (typeof interpolate !== 'function') throw new Error(`vega has no continuous colour scheme "${name}"`);
   const lut = new Uint8Array(256 * 3);
   for (let i = 0; i < 256; i++) {

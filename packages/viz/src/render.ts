@@ -1,5 +1,4 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,9 +16,15 @@ export const baseConfig = {
   title: { fontSize: 14, anchor: 'start' as const },
 };
 
-/** A Vega-Lite spec drawn to SVG by Vega itself, headless (no canvas, no browser). */
+/**
+ * A Vega-Lite spec drawn to SVG by Vega itself, headless (no canvas, no browser). Vega and Vega-Lite
+ * are loaded on first use: their module graph has a top-level await (vega-canvas), which require() of
+ * our CJS build cannot load.
+ */
 export async function vegaLiteToSvg(spec: TopLevelSpec): Promise<string> {
+  const { compile } = await import('vega-lite');
   const vgSpec = compile({ ...spec, config: { ...baseConfig, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
+  const vega = await import('vega');
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   try {
     return await view.toSVG();
