@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BACKEND_CHOICES, FerError, PIXELS_PER_IMAGE, SALIENCY_METHODS, SALIENCY_METHOD_TITLES, loadFaceImage, loadRunModel, readRunInfo, runValidationData, selectBackend, subset, type FaceDataset, type SaliencyMethod } from '@fer/core';
+import { BACKEND_CHOICES, FerError, PIXELS_PER_IMAGE, pickConvLayer, SALIENCY_METHODS, SALIENCY_METHOD_TITLES, loadFaceImage, loadRunModel, readRunInfo, runValidationData, selectBackend, subset, type FaceDataset, type SaliencyMethod } from '@fer/core';
 import { facesToExplain, saliencyToDir } from '@fer/viz';
 import type { Command } from '../command.js';
 import { choiceFlag, intFlag, parseFlags, userPath } from '../args.js';
@@ -37,6 +37,7 @@ export const saliency: Command = {
     const method = choiceFlag('method', v.method, [...SALIENCY_METHODS, 'all'] as const, 'all');
     const methods: SaliencyMethod[] = method === 'all' ? [...SALIENCY_METHODS] : [method];
     const scorePerClass = intFlag('score-faces', v['score-faces'], 5, 0, 100);
+    const gradcamLayer = v['gradcam-layer'] === undefined ? undefined : intFlag('gradcam-layer', v['gradcam-layer'], 0, 1);
     const runDir = userPath(v.run);
     const backend = await selectBackend(choiceFlag('backend', v.backend, BACKEND_CHOICES, 'auto'));
     console.log(`backend: ${backend.name} (${backend.reason})`);
@@ -65,13 +66,18 @@ export const saliency: Command = {
       names,
       scoreData: scorePerClass > 0 ? val : undefined,
       scorePerClass,
-      methodOptions: v['gradcam-layer'] ? { gradcam: { layer: intFlag('gradcam-layer', v['gradcam-layer'], 0, 1) } } : undefined,
+      methodOptions: gradcamLayer ? { gradcam: { layer: gradcamLayer } } : undefined,
       onProgress: (w) => console.log(`  ${w}...`),
     });
     console.log('');
     for (const m of methods) {
       const score = r.scores?.[m];
       console.log(`${SALIENCY_METHOD_TITLES[m].padEnd(21)} ${path.relative(process.env.INIT_CWD ?? process.cwd(), r.grids[m])}${score !== undefined ? `   mask score ${score.toFixed(2)}` : ''}`);
+    }
+    if (methods.includes('gradcam')) {
+      const layer = pickConvLayer(model, gradcamLayer);
+      const side = (layer.outputShape as number[])[1];
+      console.log(`Grad-CAM works on ${layer.name}'s ${side}x${side} feature maps: each cell covers ${Math.round(48 / side)}x${Math.round(48 / side)} pixels, so it says where, not which pixel`);
     }
     if (r.scores) console.log(`\nmask score: saliency share inside eyes, brows and mouth / their area share, on ${r.scoreFaces} synthetic faces (1.0 = random); written to ${path.join(outDir, 'scores.json')}`);
     else if (scorePerClass > 0) console.log('\nmask score: not computed (it needs synthetic faces with feature masks; this run trained on real data)');
