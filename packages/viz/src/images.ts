@@ -1,3 +1,4 @@
+/// <reference path="./vega-scale.d.ts" />
 import sharp from 'sharp';
 // vega-scale alone: the whole of vega pulls in vega-canvas, whose top-level await breaks require() of our CJS build
 import { scheme } from 'vega-scale';

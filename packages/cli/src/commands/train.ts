@@ -2,8 +2,10 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
 import {
   BACKEND_CHOICES,
+  createDataParallelStepper,
   FerError,
   MODEL_NAMES,
   loadDataset,
@@ -62,6 +64,7 @@ Without --data it trains on built-in synthetic faces (${SYNTHETIC_DEFAULTS.train
   --seed N            shuffling and initialisation (default 0)
   --skip-bad-rows     skip malformed rows instead of stopping, and say how many
   --backend NAME      auto (default: tfjs-node, else wasm, else cpu), node, wasm or cpu
+  --workers N         data-parallel worker threads (default: 2 on wasm, where one backend uses one core; 1: none)
   --out DIR           the run directory (default runs/<date-time>)
   --resume            continue the run in --out from its last checkpoint (flags given override its run.json)
 
@@ -160,12 +163,18 @@ export const train: Command = {
     console.log(`model: ${cfg.model}, ${cfg.epochs} epochs, batch ${cfg.batch}, Adam lr ${cfg.lr} (${cfg.lrSchedule}), seed ${cfg.seed}`);
     console.log(`run: ${outDir}`);
 
+    // wasm runs one thread per backend instance: worker_threads put the other cores to work
+    const threads = workers || (backend.name === 'wasm' ? Math.min(2, os.availableParallelism()) : 1);
+    const makeStepper =
+      threads > 1 ? (model: tf.LayersModel, optimizer: tf.Optimizer) => createDataParallelStepper({ model, modelName: cfg.model, optimizer: optimizer as tf.AdamOptimizer, workers: threads }) : undefined;
+    if (threads > 1) console.log(`threads: ${threads} data-parallel worker_threads, each on a share of every batch`);
+
     const runJson = {
       name: path.basename(outDir),
       command: ['fer', 'train', ...argv].join(' '),
       config: cfg,
       data: { source: data.source, format: data.format, rows: data.size, skipped: data.skipped, split: split.description, train: split.train.size, validation: split.validation.size },
-      backend,
+      backend: { ...backend, threads },
       versions: { node: process.version, tfjs: tf.version.tfjs, platform: `${process.platform}-${process.arch}` },
       timings: { startedAt: new Date(started).toISOString(), dataLoadSeconds: loadSeconds } as Record<string, unknown>,
       status: 'running',
@@ -191,21 +200,6 @@ export const train: Command = {
     } catch {
       plotHistory = undefined;
     }
-    let makeStepper;
-    if (workers > 1 || (workers === 0 && backend.name === 'wasm')) {
-      try {
-        const par = (await import('@fer/core')) as { createDataParallelStepper?: (o: unknown) => Promise<unknown> };
-        if (par.createDataParallelStepper) {
-          const n = workers || 2;
-          makeStepper = (model: tf.LayersModel, optimizer: tf.Optimizer) =>
-            par.createDataParallelStepper!({ model, modelName: cfg.model, optimizer, workers: n }) as never;
-          console.log(`threads: ${n} (data-parallel worker_threads)`);
-        }
-      } catch {
-        makeStepper = undefined;
-      }
-    }
-
     let result;
     try {
       result = await trainModel({
