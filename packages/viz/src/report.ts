@@ -148,6 +148,8 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   if (scores) {
     s.push(`<p>Mask score: the share of a map's mass inside the eye, brow and mouth regions of the synthetic faces, divided by those regions' share of the image (1.0 is a map that ignores the face's features).</p>`);
     s.push(`<table><thead><tr><th>method</th><th class="num">mask score</th></tr></thead><tbody>${Object.entries(scores).map(([m, v]) => `<tr><td>${esc(SALIENCY_METHOD_TITLES[m as keyof typeof SALIENCY_METHOD_TITLES] ?? m)}</td><td class="num">${v.toFixed(2)}</td></tr>`).join('')}</tbody></table>`);
+  } else if (cfg?.data && cfg.data !== 'synthetic') {
+    s.push(`<p class="meta">No mask score: it needs the feature masks of the synthetic faces, and this run trained on ${esc(cfg.data)}.</p>`);
   }
   for (const m of SALIENCY_METHODS) {
     if (existsSync(path.join(runDir, 'saliency', `${m}.png`))) s.push(await figure(path.join(runDir, 'saliency', `${m}.png`), `${SALIENCY_METHOD_TITLES[m]} saliency grid`));
