@@ -10,6 +10,7 @@ import { leakyReluGradConfig } from './LeakyReluGrad.js';
 import { leakyReluConfig } from './LeakyRelu.js';
 import { meanConfig } from './Mean.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { maxPoolConfig } from './MaxPool.js';
 import { rememberStock, stockKernel } from './stock.js';
 import { sumConfig } from './Sum.js';
 
@@ -25,6 +26,7 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   identityConfig,
   leakyReluConfig,
   meanConfig,
+  maxPoolConfig,
 ];
 
 /**

@@ -209,3 +209,20 @@ describe('LeakyRelu and Mean', () => {
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
   });
 });
+
+describe('MaxPool', () => {
+  it.each([
+    [[2, 8, 8, 4], 2, 2, 'valid'],
+    [[2, 9, 7, 8], 2, 2, 'valid'],
+    [[1, 9, 9, 4], 2, 2, 'same'],
+    [[1, 8, 8, 3], 2, 2, 'valid'],
+    [[1, 9, 9, 4], 3, 2, 'same'],
+  ] as [number[], number, number, 'same' | 'valid'][])('%j filter %i stride %i %s matches the cpu backend', async (shape, f, s, pad) => {
+    const x = input(shape, 22);
+    const attrs = { filterSize: [f, f], strides: [s, s], pad, dimRoundingMode: undefined };
+    const [ref] = await runOn('cpu', 'MaxPool', { x }, attrs);
+    const [got] = await runOn('wasm', 'MaxPool', { x }, attrs);
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBe(0);
+  });
+});

@@ -10,6 +10,8 @@ export interface SimdKernels {
   /** dst[k] += src[k], k < n floats (byte offsets). */
   addInto(dst: number, src: number, n: number): void;
   /** col2im of one input channel from t [P, kh*kw] into a zeroed dx [n, h, w, 1]. */
+  /** 2x2, stride-2 max pool (NHWC, c % 4 == 0). */
+  maxPool2x2(x: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number): void;
   /** LeakyReLU forward, 0 <= alpha <= 1. */
   leakyRelu(x: number, y: number, n: number, alpha: number): void;
   col2im1(t: number, dx: number, n: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
@@ -29,7 +31,7 @@ export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
       // About a kilobyte: synchronous compilation is fine (and kernels are synchronous).
       const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } });
       const e = inst.exports as Record<string, (...a: number[]) => void>;
-      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad, channelSums: e.channel_sums, addInto: e.add_into, col2im1: e.col2im_1ch, leakyRelu: e.leaky_relu };
+      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad, channelSums: e.channel_sums, addInto: e.add_into, col2im1: e.col2im_1ch, leakyRelu: e.leaky_relu, maxPool2x2: e.max_pool_2x2 };
     } catch {
       k = null;
     }

@@ -233,4 +233,41 @@
       (f32.store (i32.add (local.get $y) (local.get $o)) (f32.max (local.get $s) (f32.mul (local.get $s) (local.get $alpha))))
       (local.set $o (i32.add (local.get $o) (i32.const 4)))
       (br $l2))))
+;; 2x2, stride-2 max pool forward, NHWC, c a multiple of 4, the output [n, oh, ow, c].
+  (func (export "max_pool_2x2") (param $x i32) (param $y i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (local $b i32) (local $yr i32) (local $yc i32) (local $ch i32) (local $o i32) (local $yo i32) (local $c4 i32) (local $row4 i32) (local $p i32)
+    (local.set $c4 (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $row4 (i32.mul (local.get $w) (local.get $c4)))
+    (local.set $yo (local.get $y))
+    (block $bd (loop $bl
+      (br_if $bd (i32.ge_u (local.get $b) (local.get $n)))
+      (local.set $yr (i32.const 0))
+      (block $rd (loop $rl
+        (br_if $rd (i32.ge_u (local.get $yr) (local.get $oh)))
+        (local.set $yc (i32.const 0))
+        (block $cd (loop $cl
+          (br_if $cd (i32.ge_u (local.get $yc) (local.get $ow)))
+          (local.set $o (i32.add (local.get $x) (i32.shl
+            (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (i32.shl (local.get $yr) (i32.const 1))) (local.get $w))
+                              (i32.shl (local.get $yc) (i32.const 1)))
+                     (local.get $c))
+            (i32.const 2))))
+          (local.set $ch (i32.const 0))
+          (block $hd (loop $hl
+            (br_if $hd (i32.ge_u (local.get $ch) (local.get $c4)))
+            (local.set $p (i32.add (local.get $o) (local.get $ch)))
+            (v128.store (local.get $yo)
+              (f32x4.max
+                (f32x4.max (v128.load (local.get $p)) (v128.load (i32.add (local.get $p) (local.get $c4))))
+                (f32x4.max (v128.load (i32.add (local.get $p) (local.get $row4))) (v128.load (i32.add (i32.add (local.get $p) (local.get $row4)) (local.get $c4))))))
+            (local.set $yo (i32.add (local.get $yo) (i32.const 16)))
+            (local.set $ch (i32.add (local.get $ch) (i32.const 16)))
+            (br $hl)))
+          (local.set $yc (i32.add (local.get $yc) (i32.const 1)))
+          (br $cl)))
+        (local.set $yr (i32.add (local.get $yr) (i32.const 1)))
+        (br $rl)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl)))
+  )
 )
