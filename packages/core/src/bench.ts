@@ -86,7 +86,7 @@ export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; smallChann
   { stage: '+ MaxPoolGrad, BatchMatMul, Sum, LeakyRelu/BN gradients', kernels: ['MaxPoolGrad', 'BatchMatMul', 'Sum', 'LeakyRelu_grad', 'FusedBatchNorm_grad'] },
   { stage: '+ first-layer gradients as matrix products', kernels: [], smallChannels: true },
   { stage: '+ Identity by reference', kernels: ['Identity'] },
-  { stage: '+ own WebAssembly SIMD kernels, LeakyRelu, Mean', kernels: ['LeakyRelu', 'Mean'], simd: true },
+  { stage: '+ own WebAssembly SIMD kernels, LeakyRelu, Mean, MaxPool', kernels: ['LeakyRelu', 'Mean', 'MaxPool'], simd: true },
 ];
 
 const PYTHON = '/usr/bin/python3';
