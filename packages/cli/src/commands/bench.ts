@@ -5,7 +5,7 @@ import { intFlag, numberFlag, parseFlags } from '../args.js';
 export const bench: Command = {
   name: 'bench',
   summary: 'training and inference images/s of the seed CNN per backend and batch size, beside PyTorch when present',
-  usage: `usage: fer bench [--json] [--profile] [--ablation] [--batch 32,64,128] [--backends wasm,node] [--workers N] [--seconds S] [--no-torch]
+  usage: `usage: fer bench [--json] [--profile] [--ablation] [--batch 32,64,128] [--backends wasm,node] [--workers N] [--seconds S] [--rounds N] [--no-torch]
 
 Measures the seed CNN's training and inference throughput on each backend that starts here (the pure-JS
 cpu backend only when asked for: it trains at under 1 image/s), at batch sizes 32, 64 and 128, and the
@@ -19,6 +19,7 @@ same model and batch, side by side, and prints our throughput as a ratio to it.
   --backends L  comma-separated: ${BACKEND_CHOICES.filter((b) => b !== 'auto').join(', ')}
   --workers N   data-parallel worker threads for the parallel rows (default: the number of cores)
   --seconds S   minimum seconds per measurement (default 3)
+  --rounds N    interleaved rounds of PyTorch and ours; the best of each is kept (default 2)
   --no-torch    skip the PyTorch reference`,
   async run(argv) {
     const { values: v } = await parseFlags(
@@ -31,6 +32,7 @@ same model and batch, side by side, and prints our throughput as a ratio to it.
         backends: { type: 'string' },
         workers: { type: 'string' },
         seconds: { type: 'string' },
+        rounds: { type: 'string' },
         'no-torch': { type: 'boolean' },
       },
       'bench',
@@ -46,6 +48,7 @@ same model and batch, side by side, and prints our throughput as a ratio to it.
       backends,
       workers: v.workers === undefined ? undefined : intFlag('workers', v.workers, 0, 0, 64),
       seconds: v.seconds === undefined ? undefined : numberFlag('seconds', v.seconds, 3, 0, 600),
+      rounds: v.rounds === undefined ? undefined : intFlag('rounds', v.rounds, 2, 1, 20),
       torch: v['no-torch'] ? false : 'auto',
       profile: v.profile,
       ablation: v.ablation,

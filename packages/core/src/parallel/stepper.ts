@@ -7,14 +7,10 @@ import { Worker } from 'node:worker_threads';
 import { IMAGE_SIZE, NUM_CLASSES } from '../classes.js';
 import { batchGradients, packWeights, unpackWeights } from './gradients.js';
 import type { PredictReply, PredictRequest, StepReply, StepRequest, WorkerInit } from './protocol.js';
+import type { BatchStepper } from '../train.js';
 
-export interface BatchStepper {
-  /** Trains on one batch: x is n*48*48 float32 (NHWC, 0..1), labels are class indices. Returns mean loss and count correct. */
-  step(x: Float32Array, labels: Int32Array): Promise<{ loss: number; correct: number }>;
-  /** Brings the main thread's model (weights incl. BatchNorm moving stats) up to date, before evaluating or saving. */
-  sync(): Promise<void>;
-  dispose(): Promise<void>;
-}
+// The training loop's contract (train.ts); re-exported for the tests beside this file.
+export type { BatchStepper };
 
 /** The data-parallel stepper can also spread inference over its workers. */
 export interface DataParallelStepper extends BatchStepper {
