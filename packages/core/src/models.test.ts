@@ -45,7 +45,8 @@ describe('models', () => {
   it('simple is the 3-layer CNN [64, 128, 512]; the same seed builds the same weights', () => {
     const s = summarizeModel(simpleCnn());
     expect(s.layers.filter((l) => l.type === 'Conv2D').map((l) => l.outputShape[3])).toEqual([64, 128, 512]);
-    expect(s.trainable).toBe(640 + 73856 + 590336 + 3591);
+    expect(s.trainable).toBe(640 + 73856 + 590336 + 2 * (64 + 128 + 512) + 3591);
+    expect(s.nonTrainable).toBe(2 * (64 + 128 + 512));
     const a = buildModel('seed', { seed: 9 }).getWeights()[0].dataSync();
     const b = buildModel('seed', { seed: 9 }).getWeights()[0].dataSync();
     const c = buildModel('seed', { seed: 10 }).getWeights()[0].dataSync();
