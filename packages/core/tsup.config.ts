@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared';
 
-export default defineConfig({
-  // The data-parallel worker is its own entry: worker_threads load it by file name (dist/parallel-worker.js).
-  entry: { index: 'src/index.ts', 'parallel-worker': 'src/parallel/worker.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  shims: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+// The data-parallel worker is its own entry: worker_threads load it by file name (dist/parallel-worker.js).
+export default packageBuild({ index: 'src/index.ts', 'parallel-worker': 'src/parallel/worker.ts' });
