@@ -12,6 +12,6 @@ export * from './run.js';
 export * from './evaluate.js';
 export * from './train.js';
 export * from './analysis/index.js';
-export { createDataParallelStepper, type DataParallelStepper, type StepperOptions } from './parallel/stepper.js';
+export { createDataParallelStepper, createLocalStepper, type DataParallelStepper, type StepperOptions } from './parallel/stepper.js';
 export { runBench, formatBenchTable, torchAvailable, type BenchOptions, type BenchResult, type BenchRow, type TorchRow, type AblationRow } from './bench.js';
 export { profileKernels, formatKernelProfile, useFerKernels, type KernelTime } from './kernels/index.js';

@@ -7,7 +7,8 @@ import { selectBackend } from './backend.js';
 import { syntheticFaces } from './data/synthetic.js';
 import { splitByRows, subset } from './data/dataset.js';
 import { seedCnn } from './models.js';
-import { createSingleThreadStepper, train } from './train.js';
+import { train } from './train.js';
+import { createLocalStepper } from './parallel/stepper.js';
 import { toInput, evaluateModel } from './evaluate.js';
 import { loadModel } from './run.js';
 import { FerError } from './errors.js';
@@ -19,7 +20,7 @@ async function fewSteps(backend: 'cpu' | 'wasm', steps: number): Promise<{ losse
   await selectBackend(backend);
   const model = seedCnn({ seed: 7, width: 0.125 });
   const opt = tf.train.adam(3e-3);
-  const stepper = createSingleThreadStepper(model, opt);
+  const stepper = createLocalStepper({ model, optimizer: opt });
   const d = syntheticFaces({ count: 16, seed: 11 });
   const x = toInput(d.pixels, 0, 16);
   const losses: number[] = [];

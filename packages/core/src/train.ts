@@ -7,57 +7,17 @@ import { IMAGE_SIZE, NUM_CLASSES, PIXELS_PER_IMAGE } from './classes.js';
 import type { FaceDataset } from './data/dataset.js';
 import { mulberry32 } from './data/synthetic.js';
 import { buildModel, type ModelName } from './models.js';
+import { createLocalStepper } from './parallel/stepper.js';
 import { evaluateModel, toInput } from './evaluate.js';
 import { loadCheckpoint, saveCheckpoint, saveModel, writeHistory, type CheckpointState, type EpochRecord } from './run.js';
 
-/** One optimisation step on a batch; the single-thread one is below, a worker-parallel one in parallel/. */
+/** One optimisation step on a batch: createLocalStepper (this thread) or createDataParallelStepper (worker_threads), both in parallel/. */
 export interface BatchStepper {
   /** Trains on one batch: x is n*48*48 float32 (NHWC, 0..1), labels are class indices. Returns mean loss and count correct. */
   step(x: Float32Array, labels: Int32Array): Promise<{ loss: number; correct: number }>;
   /** Brings the main thread's model (weights incl. BatchNorm moving stats) up to date, before evaluating or saving. */
   sync(): Promise<void>;
   dispose(): Promise<void>;
-}
-
-/** Softmax cross-entropy of logits against integer labels, and the number of correct argmaxes. */
-export function lossAndLogits(model: tf.LayersModel, x: tf.Tensor4D, labels: tf.Tensor1D): { loss: tf.Scalar; logits: tf.Tensor2D } {
-  const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-  const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;
-  return { loss, logits };
-}
-
-/** Plain tfjs training step on the current backend, in this thread. */
-export function createSingleThreadStepper(model: tf.LayersModel, optimizer: tf.Optimizer): BatchStepper {
-  const vars = model.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
-  return {
-    async step(x, labels) {
-      const n = labels.length;
-      const { loss, correct } = tf.tidy(() => {
-        const xt = tf.tensor4d(x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
-        const yt = tf.tensor1d(labels, 'int32');
-        let logits: tf.Tensor2D | undefined;
-        // varList fixes the order of Adam's moments (by position), which checkpoints rely on.
-        const l = optimizer.minimize(
-          () => {
-            const r = lossAndLogits(model, xt, yt);
-            logits = tf.keep(r.logits);
-            return r.loss;
-          },
-          true,
-          vars,
-        ) as tf.Scalar;
-        const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), yt), 'int32'));
-        logits!.dispose();
-        return { loss: l, correct: c };
-      });
-      const [lv, cv] = await Promise.all([loss.data(), correct.data()]);
-      loss.dispose();
-      correct.dispose();
-      return { loss: lv[0], correct: cv[0] };
-    },
-    async sync() {},
-    async dispose() {},
-  };
 }
 
 export interface TrainProgress {
@@ -156,7 +116,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   const startEpoch = state.epoch;
   const history = [...state.history];
-  const stepper = options.makeStepper ? await options.makeStepper(model, optimizer) : createSingleThreadStepper(model, optimizer);
+  const stepper = options.makeStepper ? await options.makeStepper(model, optimizer) : createLocalStepper({ model, optimizer });
   const batches = Math.ceil(data.size / batchSize);
   const x = new Float32Array(batchSize * PIXELS_PER_IMAGE);
   const rowBuf = new Uint8Array(batchSize * PIXELS_PER_IMAGE);

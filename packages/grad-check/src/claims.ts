@@ -29,14 +29,7 @@ export interface Counterexample {
   actual: number;
 }
 
-export interface ClaimResult {
-  id: string;
-  section: SectionName;
-  latex: string;
-  quantity: string;
-  mathjs: string;
-  reading?: string;
-  note?: string;
+export interface ClaimResult extends Pick<Claim, 'id' | 'section' | 'latex' | 'quantity' | 'mathjs' | 'reading' | 'note'> {
   verdict: Verdict;
   /** For holds-if: the sufficient conditions found, `exact` when the claim fails everywhere else. */
   conditions?: { text: string; expr: string; exact: boolean }[];

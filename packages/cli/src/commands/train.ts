@@ -166,7 +166,7 @@ export const train: Command = {
     // wasm runs one thread per backend instance: worker_threads put the other cores to work
     const threads = workers || (backend.name === 'wasm' ? Math.min(2, os.availableParallelism()) : 1);
     const makeStepper =
-      threads > 1 ? (model: tf.LayersModel, optimizer: tf.Optimizer) => createDataParallelStepper({ model, modelName: cfg.model, optimizer: optimizer as tf.AdamOptimizer, workers: threads }) : undefined;
+      threads > 1 ? (model: tf.LayersModel, optimizer: tf.Optimizer) => createDataParallelStepper({ model, modelName: cfg.model, optimizer, workers: threads }) : undefined;
     if (threads > 1) console.log(`threads: ${threads} data-parallel worker_threads, each on a share of every batch`);
 
     const runJson = {

@@ -32,7 +32,7 @@ describe('data-parallel stepper', () => {
     const ref = buildModel('simple', { seed: 3 });
     const par = buildModel('simple', { seed: 3 });
     // Plain SGD: Adam would turn float rounding in near-zero gradients into whole learning-rate steps.
-    const sgd = () => tf.train.sgd(0.05) as unknown as tf.AdamOptimizer;
+    const sgd = () => tf.train.sgd(0.05);
     const local = createLocalStepper({ model: ref, optimizer: sgd() });
     parallel = await createDataParallelStepper({ model: par, modelName: 'simple', optimizer: sgd(), workers: 2 });
     const before = tf.memory().numTensors;

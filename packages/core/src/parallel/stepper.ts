@@ -25,7 +25,8 @@ export interface DataParallelStepper extends BatchStepper {
 export interface StepperOptions {
   model: tf.LayersModel;
   modelName: 'seed' | 'simple';
-  optimizer: tf.AdamOptimizer;
+  /** Applies the averaged gradients on the main thread; its state (Adam's moments) is what checkpoints save. */
+  optimizer: tf.Optimizer;
   workers: number;
 }
 
