@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { batchNormGradSumsConfig } from './BatchNormGradSums.js';
+import { conv2DConfig, fusedConv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
@@ -27,6 +28,8 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   leakyReluConfig,
   meanConfig,
   maxPoolConfig,
+  conv2DConfig,
+  fusedConv2DConfig,
 ];
 
 /**

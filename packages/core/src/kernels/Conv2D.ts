@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs';
+import { callStock, stockKernel } from './stock.js';
+import type { TensorInfo, WasmBackend } from './wasm_util.js';
+import { winogradApplies, winogradConv2D } from './winograd.js';
+
+type ConvAttrs = {
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation?: string;
+};
+
+function convInfo(x: TensorInfo, filter: TensorInfo, a: ConvAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    a.dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast',
+  );
+}
+
+/** Conv2D: 3x3 stride-1 convolutions by Winograd (winograd.ts), the rest on XNNPACK (tfjs's kernel). */
+function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackend; attrs: ConvAttrs }): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const info = convInfo(inputs.x, inputs.filter, attrs);
+  if (!winogradApplies(backend, info)) return callStock(tf.Conv2D, args as never);
+  return winogradConv2D(backend, inputs.x, inputs.filter, undefined, info);
+}
+
+/** FusedConv2D with a bias and no activation (what tf.layers.conv2d runs) likewise; others to XNNPACK. */
+function fusedConv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo }; backend: WasmBackend; attrs: ConvAttrs }): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const linear = attrs.activation === undefined || attrs.activation === 'linear';
+  const bias = inputs.bias;
+  const info = convInfo(inputs.x, inputs.filter, attrs);
+  if (!linear || inputs.preluActivationWeights || (bias && (bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) || !winogradApplies(backend, info)) {
+    return callStock(tf.FusedConv2D, args as never);
+  }
+  return winogradConv2D(backend, inputs.x, inputs.filter, bias, info);
+}
+
+export const conv2DConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2D,
+  backendName: 'wasm',
+  kernelFunc: conv2D as unknown as tf.KernelFunc,
+  get setupFunc() {
+    return stockKernel(tf.Conv2D)?.setupFunc;
+  },
+};
+
+export const fusedConv2DConfig: tf.KernelConfig = {
+  kernelName: tf.FusedConv2D,
+  backendName: 'wasm',
+  kernelFunc: fusedConv2D as unknown as tf.KernelFunc,
+  get setupFunc() {
+    return stockKernel(tf.FusedConv2D)?.setupFunc;
+  },
+};

@@ -1,0 +1,353 @@
+// fer's Winograd F(4x4, 3x3) convolution for the tfjs wasm backend: forward (3x3, stride 1, any
+// padding) and the filter gradient, on NHWC tensors in the tfjs heap (the module imports its memory;
+// every pointer is a byte offset into it). A 3x3 convolution costs 36 multiplies per 4x4 output tile
+// and channel pair here instead of 144, so the three convolutions of a training step (forward, input
+// gradient as a forward convolution, filter gradient) each do about a quarter of the multiplies.
+//
+//   Y  = A^T [ U (.) V ] A,  U = G g G^T (filter),  V = B^T d B (6x6 input tile)     (Lavin & Gray 2015)
+//   dU = V (.) (A dY A^T),   dg = G^T dU G                                         (the adjoints)
+//
+// The elementwise products summed over channels are matrix products, one per position xi of the 6x6
+// tile: M[xi] = V[xi] (tiles x ci) * U[xi] (ci x co), and dU[xi] = V[xi]^T * dM[xi]. Channels are the
+// SIMD lanes of the transforms (c % 4 == 0). Built to winograd_wasm.ts by winograd.build.mjs (clang).
+// No function here uses the C stack (the build checks): the module shares tfjs's memory.
+
+#include <wasm_simd128.h>
+
+typedef float v4 __attribute__((vector_size(16)));
+#define EXPORT(name) __attribute__((export_name(name)))
+#define LOAD(p) (*(const v4 *)(p))
+#define STORE(p, v) (*(v4 *)(p) = (v))
+
+static inline v4 splat(float f) { return (v4){f, f, f, f}; }
+
+// ---- 1-D transforms (6 or 4 or 3 values, each a vector of 4 channels) -----------------------------
+
+// t = B^T d
+#define BT6(d0, d1, d2, d3, d4, d5, t0, t1, t2, t3, t4, t5)     \
+  do {                                                          \
+    v4 a_ = (d4) - 4.0f * (d2), b_ = (d3) - 4.0f * (d1);        \
+    v4 c_ = (d4) - (d2), e_ = 2.0f * ((d3) - (d1));             \
+    t0 = 4.0f * (d0) - 5.0f * (d2) + (d4);                      \
+    t1 = a_ + b_;                                               \
+    t2 = a_ - b_;                                               \
+    t3 = c_ + e_;                                               \
+    t4 = c_ - e_;                                               \
+    t5 = 4.0f * (d1) - 5.0f * (d3) + (d5);                      \
+  } while (0)
+
+// o = A^T m
+#define AT6(m0, m1, m2, m3, m4, m5, o0, o1, o2, o3)             \
+  do {                                                          \
+    v4 p_ = (m1) + (m2), q_ = (m1) - (m2);                      \
+    v4 r_ = (m3) + (m4), s_ = (m3) - (m4);                      \
+    o0 = (m0) + p_ + r_;                                        \
+    o1 = q_ + 2.0f * s_;                                        \
+    o2 = p_ + 4.0f * r_;                                        \
+    o3 = q_ + 8.0f * s_ + (m5);                                 \
+  } while (0)
+
+// m = A o (adjoint of AT6)
+#define A6(o0, o1, o2, o3, m0, m1, m2, m3, m4, m5)              \
+  do {                                                          \
+    v4 e_ = (o0) + (o2), f_ = (o1) + (o3);                      \
+    v4 g_ = (o0) + 4.0f * (o2), h_ = 2.0f * (o1) + 8.0f * (o3); \
+    m0 = (o0);                                                  \
+    m1 = e_ + f_;                                               \
+    m2 = e_ - f_;                                               \
+    m3 = g_ + h_;                                               \
+    m4 = g_ - h_;                                               \
+    m5 = (o3);                                                  \
+  } while (0)
+
+// u = G g
+#define G6(g0, g1, g2, u0, u1, u2, u3, u4, u5)                  \
+  do {                                                          \
+    v4 s_ = (g0) + (g2);                                        \
+    v4 t_ = (1.0f / 24.0f) * (g0) + (1.0f / 6.0f) * (g2);       \
+    u0 = 0.25f * (g0);                                          \
+    u1 = (-1.0f / 6.0f) * (s_ + (g1));                          \
+    u2 = (-1.0f / 6.0f) * (s_ - (g1));                          \
+    u3 = t_ + (1.0f / 12.0f) * (g1);                            \
+    u4 = t_ - (1.0f / 12.0f) * (g1);                            \
+    u5 = (g2);                                                  \
+  } while (0)
+
+// g = G^T u (adjoint of G6)
+#define GT6(u0, u1, u2, u3, u4, u5, g0, g1, g2)                                          \
+  do {                                                                                   \
+    v4 s_ = (u1) + (u2), d_ = (u2) - (u1), p_ = (u3) + (u4), q_ = (u3) - (u4);           \
+    g0 = 0.25f * (u0) - (1.0f / 6.0f) * s_ + (1.0f / 24.0f) * p_;                          \
+    g1 = (1.0f / 6.0f) * d_ + (1.0f / 12.0f) * q_;                                        \
+    g2 = (-1.0f / 6.0f) * s_ + (1.0f / 6.0f) * p_ + (u5);                                 \
+  } while (0)
+
+// ---- filter transforms ---------------------------------------------------------------------------
+
+// g: [3][3][ci][co] (tfjs HWIO) -> U: [36][ci][co]
+EXPORT("wino_filter")
+void wino_filter(const float *g, float *U, int ci, int co) {
+  const int plane = ci * co;
+  for (int i = 0; i < ci; i++) {
+    for (int o = 0; o < co; o += 4) {
+      const float *src = g + i * co + o;
+      v4 k[3][3];
+      _Pragma("clang loop unroll(full)") for (int a = 0; a < 3; a++)
+        _Pragma("clang loop unroll(full)") for (int b = 0; b < 3; b++) k[a][b] = LOAD(src + (a * 3 + b) * plane);
+      v4 t[6][3];
+      _Pragma("clang loop unroll(full)") for (int b = 0; b < 3; b++) G6(k[0][b], k[1][b], k[2][b], t[0][b], t[1][b], t[2][b], t[3][b], t[4][b], t[5][b]);
+      float *dst = U + i * co + o;
+      _Pragma("clang loop unroll(full)") for (int a = 0; a < 6; a++) {
+        v4 u0, u1, u2, u3, u4, u5;
+        G6(t[a][0], t[a][1], t[a][2], u0, u1, u2, u3, u4, u5);
+        STORE(dst + (a * 6 + 0) * plane, u0);
+        STORE(dst + (a * 6 + 1) * plane, u1);
+        STORE(dst + (a * 6 + 2) * plane, u2);
+        STORE(dst + (a * 6 + 3) * plane, u3);
+        STORE(dst + (a * 6 + 4) * plane, u4);
+        STORE(dst + (a * 6 + 5) * plane, u5);
+      }
+    }
+  }
+}
+
+// dU: [36][ci][co] -> dg: [3][3][ci][co]
+EXPORT("wino_filter_back")
+void wino_filter_back(const float *dU, float *dg, int ci, int co) {
+  const int plane = ci * co;
+  for (int i = 0; i < ci; i++) {
+    for (int o = 0; o < co; o += 4) {
+      const float *src = dU + i * co + o;
+      v4 t[3][6];
+      _Pragma("clang loop unroll(full)") for (int b = 0; b < 6; b++) {
+        v4 u0 = LOAD(src + (0 * 6 + b) * plane), u1 = LOAD(src + (1 * 6 + b) * plane), u2 = LOAD(src + (2 * 6 + b) * plane);
+        v4 u3 = LOAD(src + (3 * 6 + b) * plane), u4 = LOAD(src + (4 * 6 + b) * plane), u5 = LOAD(src + (5 * 6 + b) * plane);
+        GT6(u0, u1, u2, u3, u4, u5, t[0][b], t[1][b], t[2][b]);
+      }
+      float *dst = dg + i * co + o;
+      _Pragma("clang loop unroll(full)") for (int a = 0; a < 3; a++) {
+        v4 g0, g1, g2;
+        GT6(t[a][0], t[a][1], t[a][2], t[a][3], t[a][4], t[a][5], g0, g1, g2);
+        STORE(dst + (a * 3 + 0) * plane, g0);
+        STORE(dst + (a * 3 + 1) * plane, g1);
+        STORE(dst + (a * 3 + 2) * plane, g2);
+      }
+    }
+  }
+}
+
+// ---- tile transforms -------------------------------------------------------------------------------
+
+typedef struct {
+  int h, w, tH, tW, padT, padL, oh, ow;
+} Geometry;
+
+// Input tiles t0 .. t0+tb-1 of x [n][h][w][c] -> V: [36][tb][c]. Tile t = (b * tH + ty) * tW + tx
+// reads rows 4*ty - padT .. +5 and columns 4*tx - padL .. +5, zero outside the image.
+static inline __attribute__((always_inline)) void input_tiles(const float *x, float *V, const Geometry *q, int c, int t0, int tb) {
+  const int per = q->tH * q->tW;
+  const int stride = tb * c;
+  for (int tt = 0; tt < tb; tt++) {
+    const int t = t0 + tt, b = t / per, r = t - b * per, ty = r / q->tW, tx = r - ty * q->tW;
+    const int y0 = ty * 4 - q->padT, x0 = tx * 4 - q->padL;
+    const float *xb = x + (b * q->h * q->w) * c;
+    int rowOk = 0, colOk = 0;  // bit i: row (column) y0 + i (x0 + i) is inside the image
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) {
+      rowOk |= (y0 + i >= 0 && y0 + i < q->h) << i;
+      colOk |= (x0 + i >= 0 && x0 + i < q->w) << i;
+    }
+    const int inside = rowOk == 63 && colOk == 63;
+    float *dst = V + tt * c;
+    for (int ch = 0; ch < c; ch += 4) {
+      v4 d[6][6];
+      if (inside) {
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++)
+          _Pragma("clang loop unroll(full)") for (int j = 0; j < 6; j++) d[i][j] = LOAD(xb + ((y0 + i) * q->w + x0 + j) * c + ch);
+      } else {
+        _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++)
+          _Pragma("clang loop unroll(full)") for (int j = 0; j < 6; j++) d[i][j] = (rowOk >> i & 1) && (colOk >> j & 1) ? LOAD(xb + ((y0 + i) * q->w + x0 + j) * c + ch) : splat(0);
+      }
+      v4 t[6][6];
+      _Pragma("clang loop unroll(full)") for (int j = 0; j < 6; j++) BT6(d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]);
+      _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) {
+        v4 v0, v1, v2, v3, v4_, v5;
+        BT6(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], v0, v1, v2, v3, v4_, v5);
+        float *o = dst + ch + (i * 6) * stride;
+        STORE(o, v0);
+        STORE(o + stride, v1);
+        STORE(o + 2 * stride, v2);
+        STORE(o + 3 * stride, v3);
+        STORE(o + 4 * stride, v4_);
+        STORE(o + 5 * stride, v5);
+      }
+    }
+  }
+}
+
+// M: [36][tb][c] -> output tiles of y [n][oh][ow][c] (+ bias[c] when bias != 0), cropped to oh x ow.
+static inline __attribute__((always_inline)) void output_tiles(const float *M, float *y, const float *bias, const Geometry *q, int c, int t0, int tb) {
+  const int per = q->tH * q->tW;
+  const int stride = tb * c;
+  for (int tt = 0; tt < tb; tt++) {
+    const int t = t0 + tt, b = t / per, r = t - b * per, ty = r / q->tW, tx = r - ty * q->tW;
+    const int y0 = ty * 4, x0 = tx * 4;
+    const int rows = q->oh - y0 < 4 ? q->oh - y0 : 4, cols = q->ow - x0 < 4 ? q->ow - x0 : 4;
+    float *yb = y + (b * q->oh * q->ow) * c;
+    const float *src = M + tt * c;
+    for (int ch = 0; ch < c; ch += 4) {
+      v4 s[4][6];
+      _Pragma("clang loop unroll(full)") for (int j = 0; j < 6; j++) {
+        const float *p = src + ch + j * stride;
+        AT6(LOAD(p), LOAD(p + 6 * stride), LOAD(p + 12 * stride), LOAD(p + 18 * stride), LOAD(p + 24 * stride), LOAD(p + 30 * stride), s[0][j], s[1][j], s[2][j], s[3][j]);
+      }
+      const v4 bv = bias ? LOAD(bias + ch) : splat(0);
+      _Pragma("clang loop unroll(full)") for (int i = 0; i < 4; i++) {
+        v4 o0, o1, o2, o3;
+        AT6(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], o0, o1, o2, o3);
+        float *dst = yb + ((y0 + i) * q->ow + x0) * c + ch;
+        if (i < rows) {
+          if (cols == 4) {
+            STORE(dst, o0 + bv), STORE(dst + c, o1 + bv), STORE(dst + 2 * c, o2 + bv), STORE(dst + 3 * c, o3 + bv);
+          } else {
+            STORE(dst, o0 + bv);
+            if (cols > 1) STORE(dst + c, o1 + bv);
+            if (cols > 2) STORE(dst + 2 * c, o2 + bv);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Output-gradient tiles of dy [n][oh][ow][c] (zero beyond oh x ow) -> dM = A dY A^T: [36][tb][c].
+static inline __attribute__((always_inline)) void output_grad_tiles(const float *dy, float *dM, const Geometry *q, int c, int t0, int tb) {
+  const int per = q->tH * q->tW;
+  const int stride = tb * c;
+  for (int tt = 0; tt < tb; tt++) {
+    const int t = t0 + tt, b = t / per, r = t - b * per, ty = r / q->tW, tx = r - ty * q->tW;
+    const int y0 = ty * 4, x0 = tx * 4;
+    const int rows = q->oh - y0 < 4 ? q->oh - y0 : 4, cols = q->ow - x0 < 4 ? q->ow - x0 : 4;
+    const float *db = dy + (b * q->oh * q->ow) * c;
+    float *dst = dM + tt * c;
+    for (int ch = 0; ch < c; ch += 4) {
+      v4 d[4][4];
+      _Pragma("clang loop unroll(full)") for (int i = 0; i < 4; i++)
+        _Pragma("clang loop unroll(full)") for (int j = 0; j < 4; j++) d[i][j] = i < rows && j < cols ? LOAD(db + ((y0 + i) * q->ow + x0 + j) * c + ch) : splat(0);
+      v4 s[6][4];
+      _Pragma("clang loop unroll(full)") for (int j = 0; j < 4; j++) A6(d[0][j], d[1][j], d[2][j], d[3][j], s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]);
+      _Pragma("clang loop unroll(full)") for (int i = 0; i < 6; i++) {
+        v4 m0, m1, m2, m3, m4, m5;
+        A6(s[i][0], s[i][1], s[i][2], s[i][3], m0, m1, m2, m3, m4, m5);
+        float *o = dst + ch + (i * 6) * stride;
+        STORE(o, m0);
+        STORE(o + stride, m1);
+        STORE(o + 2 * stride, m2);
+        STORE(o + 3 * stride, m3);
+        STORE(o + 4 * stride, m4);
+        STORE(o + 5 * stride, m5);
+      }
+    }
+  }
+}
+
+// ---- matrix products -------------------------------------------------------------------------------
+
+// C[i][j] (+)= sum_k A[i*sai + k*sak] * B[k*ldb + j], i < m, j < n (n % 4 == 0), k < kk.
+static void gemm(const float *A, int sai, int sak, const float *B, int ldb, float *C, int ldc, int m, int n, int kk, int acc) {
+  int i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const float *a0 = A + i * sai, *a1 = a0 + sai, *a2 = a1 + sai, *a3 = a2 + sai;
+    int j = 0;
+    for (; j + 8 <= n; j += 8) {
+      v4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
+      v4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
+      const float *bp = B + j;
+      for (int k = 0; k < kk; k++) {
+        const v4 b0 = LOAD(bp), b1 = LOAD(bp + 4);
+        const int ko = k * sak;
+        v4 a = splat(a0[ko]);
+        c00 += a * b0;
+        c01 += a * b1;
+        a = splat(a1[ko]);
+        c10 += a * b0;
+        c11 += a * b1;
+        a = splat(a2[ko]);
+        c20 += a * b0;
+        c21 += a * b1;
+        a = splat(a3[ko]);
+        c30 += a * b0;
+        c31 += a * b1;
+        bp += ldb;
+      }
+      float *c = C + i * ldc + j;
+      if (acc) {
+        c00 += LOAD(c), c01 += LOAD(c + 4), c10 += LOAD(c + ldc), c11 += LOAD(c + ldc + 4);
+        c20 += LOAD(c + 2 * ldc), c21 += LOAD(c + 2 * ldc + 4), c30 += LOAD(c + 3 * ldc), c31 += LOAD(c + 3 * ldc + 4);
+      }
+      STORE(c, c00), STORE(c + 4, c01), STORE(c + ldc, c10), STORE(c + ldc + 4, c11);
+      STORE(c + 2 * ldc, c20), STORE(c + 2 * ldc + 4, c21), STORE(c + 3 * ldc, c30), STORE(c + 3 * ldc + 4, c31);
+    }
+    for (; j < n; j += 4) {
+      v4 c0 = splat(0), c1 = splat(0), c2 = splat(0), c3 = splat(0);
+      const float *bp = B + j;
+      for (int k = 0; k < kk; k++) {
+        const v4 b0 = LOAD(bp);
+        const int ko = k * sak;
+        c0 += splat(a0[ko]) * b0;
+        c1 += splat(a1[ko]) * b0;
+        c2 += splat(a2[ko]) * b0;
+        c3 += splat(a3[ko]) * b0;
+        bp += ldb;
+      }
+      float *c = C + i * ldc + j;
+      if (acc) c0 += LOAD(c), c1 += LOAD(c + ldc), c2 += LOAD(c + 2 * ldc), c3 += LOAD(c + 3 * ldc);
+      STORE(c, c0), STORE(c + ldc, c1), STORE(c + 2 * ldc, c2), STORE(c + 3 * ldc, c3);
+    }
+  }
+  for (; i < m; i++) {
+    const float *a0 = A + i * sai;
+    for (int j = 0; j < n; j += 4) {
+      v4 c0 = splat(0);
+      const float *bp = B + j;
+      for (int k = 0; k < kk; k++) {
+        c0 += splat(a0[k * sak]) * LOAD(bp);
+        bp += ldb;
+      }
+      float *c = C + i * ldc + j;
+      if (acc) c0 += LOAD(c);
+      STORE(c, c0);
+    }
+  }
+}
+
+// ---- convolutions ----------------------------------------------------------------------------------
+
+// y [n][oh][ow][co] = conv3x3(x [n][h][w][ci], g) (+ bias), U = wino_filter(g). Scratch V: 36*tb*ci
+// floats, M: 36*tb*co floats; tiles are processed tb at a time so that V and M stay in cache.
+EXPORT("wino_conv")
+void wino_conv(const float *x, const float *U, const float *bias, float *y, float *V, float *M, int n, int h, int w, int ci, int oh, int ow, int co,
+               int padT, int padL, int tb) {
+  Geometry q = {h, w, (oh + 3) / 4, (ow + 3) / 4, padT, padL, oh, ow};
+  const int tiles = n * q.tH * q.tW;
+  for (int t0 = 0; t0 < tiles; t0 += tb) {
+    const int nb = tiles - t0 < tb ? tiles - t0 : tb;
+    input_tiles(x, V, &q, ci, t0, nb);
+    for (int xi = 0; xi < 36; xi++) gemm(V + xi * nb * ci, ci, 1, U + xi * ci * co, co, M + xi * nb * co, co, nb, co, ci, 0);
+    output_tiles(M, y, bias, &q, co, t0, nb);
+  }
+}
+
+// dU [36][ci][co] = sum over tiles of V^T dM for the filter gradient of y = conv3x3(x, g) given dy;
+// wino_filter_back(dU) is then dL/dg. Scratch as for wino_conv.
+EXPORT("wino_filter_grad")
+void wino_filter_grad(const float *x, const float *dy, float *dU, float *V, float *dM, int n, int h, int w, int ci, int oh, int ow, int co, int padT,
+                      int padL, int tb) {
+  Geometry q = {h, w, (oh + 3) / 4, (ow + 3) / 4, padT, padL, oh, ow};
+  const int tiles = n * q.tH * q.tW;
+  for (int t0 = 0; t0 < tiles; t0 += tb) {
+    const int nb = tiles - t0 < tb ? tiles - t0 : tb;
+    input_tiles(x, V, &q, ci, t0, nb);
+    output_grad_tiles(dy, dM, &q, co, t0, nb);
+    for (int xi = 0; xi < 36; xi++) gemm(V + xi * nb * ci, 1, ci, dM + xi * nb * co, co, dU + xi * ci * co, co, ci, co, nb, t0 > 0);
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { maxRelDiff, randomArray, runOn } from './test_util.js';
+import { SMALL_CHANNELS } from './small_channels.js';
+import { WINOGRAD } from './winograd.js';
+
+// [n, h, w, ci, co, pad]: whole and partial 4x4 output tiles, 'same' and 'valid', channel counts that
+// fill the 4x8 matrix-product blocks and ones that leave remainders (rows and columns).
+const cases: [number, number, number, number, number, 'same' | 'valid'][] = [
+  [2, 8, 8, 4, 8, 'same'],
+  [1, 6, 6, 8, 4, 'same'],
+  [3, 7, 9, 12, 20, 'same'],
+  [2, 9, 7, 4, 12, 'valid'],
+  [1, 12, 12, 16, 16, 'valid'],
+  [2, 5, 5, 8, 8, 'same'],
+  [1, 3, 3, 4, 4, 'valid'],
+];
+
+describe.each(cases)('Winograd F(4x4,3x3) n=%i h=%i w=%i ci=%i co=%i %s', (n, h, w, ci, co, pad) => {
+  const oh = pad === 'same' ? h : h - 2;
+  const ow = pad === 'same' ? w : w - 2;
+  const x = { values: randomArray(n * h * w * ci, 21), shape: [n, h, w, ci] };
+  const filter = { values: randomArray(9 * ci * co, 22), shape: [3, 3, ci, co] };
+  const bias = { values: randomArray(co, 23), shape: [co] };
+  const dy = { values: randomArray(n * oh * ow * co, 24), shape: [n, oh, ow, co] };
+  const common = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+
+  async function compare(kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>, attrs: Record<string, unknown>, winograd = true) {
+    const [ref] = await runOn('cpu', kernel, inputs, attrs);
+    const before = WINOGRAD.calls;
+    const [got] = await runOn('wasm', kernel, inputs, attrs);
+    if (winograd) expect(WINOGRAD.calls).toBeGreaterThan(before); // the Winograd path ran, not XNNPACK
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-4);
+  }
+
+  it('Conv2D matches the cpu backend', () => compare('Conv2D', { x, filter }, common));
+  it('FusedConv2D with a bias matches the cpu backend', () => compare('FusedConv2D', { x, filter, bias }, { ...common, activation: 'linear' }));
+  // With few input channels the input gradient is a matrix product instead (small_channels.ts).
+  it('Conv2DBackpropInput matches the cpu backend', () => compare('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: [n, h, w, ci] }, ci > SMALL_CHANNELS.backpropInput));
+  it('Conv2DBackpropFilter matches the cpu backend', () => compare('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: [3, 3, ci, co] }));
+});
+
+describe('Winograd falls back to XNNPACK', () => {
+  it('for stride 2, 5x5 filters and channel counts that are not multiples of 4, with the same results as the cpu backend', async () => {
+    const shapes: [number, number, number, number][] = [
+      [3, 3, 4, 6], // co % 4 != 0
+      [5, 5, 4, 4], // not 3x3
+    ];
+    for (const [kh, kw, ci, co] of shapes) {
+      const x = { values: randomArray(2 * 8 * 8 * ci, 31), shape: [2, 8, 8, ci] };
+      const filter = { values: randomArray(kh * kw * ci * co, 32), shape: [kh, kw, ci, co] };
+      for (const s of [1, 2]) {
+        const attrs = { strides: [s, s], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+        const [ref] = await runOn('cpu', 'Conv2D', { x, filter }, attrs);
+        const before = WINOGRAD.calls;
+        const [got] = await runOn('wasm', 'Conv2D', { x, filter }, attrs);
+        expect(WINOGRAD.calls).toBe(before);
+        expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+      }
+    }
+  });
+});

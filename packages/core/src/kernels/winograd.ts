@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs';
+import { WINOGRAD_WASM_BASE64 } from './winograd_wasm.js';
+import { offsetOf } from './simd.js';
+import { dispose, type TensorInfo, type WasmBackend } from './wasm_util.js';
+
+/**
+ * 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3) (winograd.c): the forward pass (and so the input
+ * gradient, which Conv2DBackpropInput runs as a forward convolution) and the filter gradient, each with
+ * a quarter of the direct method's multiplies. Used for every 3x3, stride-1, undilated NHWC convolution
+ * whose channel counts are multiples of 4; anything else goes to XNNPACK as before.
+ */
+interface WinogradModule {
+  filter(g: number, U: number, ci: number, co: number): void;
+  filterBack(dU: number, dg: number, ci: number, co: number): void;
+  conv(x: number, U: number, bias: number, y: number, V: number, M: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number, padT: number, padL: number, tb: number): void;
+  filterGrad(x: number, dy: number, dU: number, V: number, dM: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number, padT: number, padL: number, tb: number): void;
+}
+
+let bytes: Uint8Array | undefined;
+const instances = new WeakMap<WebAssembly.Memory, WinogradModule | null>();
+
+function winogradModule(backend: WasmBackend): WinogradModule | undefined {
+  const memory = backend.wasm?.asm?.memory as WebAssembly.Memory | undefined;
+  if (!memory) return undefined;
+  let m = instances.get(memory);
+  if (m === undefined) {
+    try {
+      bytes ??= Uint8Array.from(Buffer.from(WINOGRAD_WASM_BASE64, 'base64'));
+      const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
+      m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad };
+    } catch {
+      m = null;
+    }
+    instances.set(memory, m);
+  }
+  return m ?? undefined;
+}
+
+/** Switch for A/B timing and ablations (`fer bench --ablation`); FER_NO_WINOGRAD=1 turns it off too. */
+export const WINOGRAD = { enabled: true, calls: 0 };
+
+/** Whether a convolution with this geometry runs here (and the module loads on this backend). */
+export function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
+  return (
+    WINOGRAD.enabled &&
+    !process.env.FER_NO_WINOGRAD &&
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.dataFormat === 'channelsLast' &&
+    info.inChannels % 4 === 0 &&
+    info.outChannels % 4 === 0 &&
+    info.outHeight > 0 &&
+    info.outWidth > 0 &&
+    winogradModule(backend) !== undefined
+  );
+}
+
+/** Tiles per block: the block's transformed input and products (36 * tb * (ci + co) floats) stay within ~768 KB of cache. */
+function tileBlock(ci: number, co: number, tiles: number): number {
+  const fromEnv = Number(process.env.FER_WINO_TB);
+  const tb = fromEnv > 0 ? fromEnv : Math.max(16, Math.floor(5461 / (ci + co)));
+  return Math.max(1, Math.min(tiles, tb));
+}
+
+function tileCount(info: tf.backend_util.Conv2DInfo): number {
+  return info.batchSize * Math.ceil(info.outHeight / 4) * Math.ceil(info.outWidth / 4);
+}
+
+/** y = conv3x3(x, filter) (+ bias), NHWC, for a geometry winogradApplies accepts. */
+export function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const m = winogradModule(backend)!;
+  WINOGRAD.calls++;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const tb = tileBlock(ci, co, tileCount(info));
+  const y = backend.makeOutput([n, oh, ow, co], 'float32');
+  const U = backend.makeOutput([36 * ci * co], 'float32');
+  const V = backend.makeOutput([36 * tb * ci], 'float32');
+  const M = backend.makeOutput([36 * tb * co], 'float32');
+  m.filter(offsetOf(backend, filter), offsetOf(backend, U), ci, co);
+  m.conv(offsetOf(backend, x), offsetOf(backend, U), bias ? offsetOf(backend, bias) : 0, offsetOf(backend, y), offsetOf(backend, V), offsetOf(backend, M), n, h, w, ci, oh, ow, co, info.padInfo.top, info.padInfo.left, tb);
+  dispose(backend, U, V, M);
+  return y;
+}
+
+/** dL/dfilter [3, 3, ci, co] of y = conv3x3(x, filter) given dy, for a geometry winogradApplies accepts. */
+export function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const m = winogradModule(backend)!;
+  WINOGRAD.calls++;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const tb = tileBlock(ci, co, tileCount(info));
+  const dg = backend.makeOutput([3, 3, ci, co], 'float32');
+  const dU = backend.makeOutput([36 * ci * co], 'float32');
+  const V = backend.makeOutput([36 * tb * ci], 'float32');
+  const dM = backend.makeOutput([36 * tb * co], 'float32');
+  m.filterGrad(offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, dU), offsetOf(backend, V), offsetOf(backend, dM), n, h, w, ci, oh, ow, co, info.padInfo.top, info.padInfo.left, tb);
+  m.filterBack(offsetOf(backend, dU), offsetOf(backend, dg), ci, co);
+  dispose(backend, dU, V, dM);
+  return dg;
+}
