@@ -55,4 +55,22 @@ describe('models', () => {
     expect(() => buildModel('resnet')).toThrow(/unknown model "resnet"/);
     tf.disposeVariables();
   });
+
+  it('training computes no gradient with respect to the images, yet input gradients (saliency) still work', async () => {
+    const m = seedCnn({ width: 1 / 8, seed: 3 });
+    const x = tf.randomUniform([2, 48, 48, 1], 0, 1, 'float32', 4);
+    const y = tf.oneHot(tf.tensor1d([1, 5], 'int32'), 7);
+    const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+    const loss = () => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+    const prof = await tf.profile(() => tf.tidy(() => tf.dispose(tf.variableGrads(loss, vars).grads)));
+    const inputGrads = prof.kernels.filter((k) => k.name === 'Conv2DBackpropInput' && k.outputShapes[0]?.[3] === 1);
+    const filterGrads = prof.kernels.filter((k) => k.name === 'Conv2DBackpropFilter');
+    expect(filterGrads).toHaveLength(4); // every conv layer's dW ...
+    expect(inputGrads).toHaveLength(0); // ... but no dL/dimages
+    const g = tf.grad((im: tf.Tensor) => tf.sum(m.predict(im) as tf.Tensor))(x);
+    expect(g.shape).toEqual([2, 48, 48, 1]);
+    expect(tf.max(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([x, y, g]);
+    tf.disposeVariables();
+  });
 });

@@ -26,9 +26,39 @@ interface ConvSpec {
   inChannels: number;
 }
 
+// tf.layers.conv2d's class, for the one subclass below.
+const Conv2DLayer = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as new (args: Parameters<typeof tf.layers.conv2d>[0]) => tf.layers.Layer;
+
+/**
+ * The first convolution of a net, exactly tf.layers.conv2d but run as conv2d + bias-add instead of
+ * tfjs's fused op. The fused op's gradient computes dL/dx together with dL/dW, and for the first layer
+ * dL/dx is the gradient with respect to the images, which training never uses (about a tenth of a
+ * training step of the seed CNN on wasm). Unfused, each gradient is computed only when asked for, so
+ * saliency maps still get theirs.
+ */
+export class InputConv2D extends Conv2DLayer {
+  static className = 'FerInputConv2D';
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const self = this as any;
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const y = tf.conv2d(x, self.kernel.read(), self.strides, self.padding, 'NHWC', self.dilationRate);
+      return self.useBias ? tf.add(y, self.bias.read()) : y;
+    });
+  }
+}
+tf.serialization.registerClass(InputConv2D as unknown as tf.serialization.SerializableConstructor<tf.serialization.Serializable>);
+
+/** Whether a layer is a 2-D convolution (tf.layers.conv2d or the InputConv2D above). */
+export function isConv2DLayer(layer: tf.layers.Layer): boolean {
+  return layer.getClassName() === 'Conv2D' || layer instanceof Conv2DLayer;
+}
+
 function convBlock(model: tf.Sequential, spec: ConvSpec, index: number, seed: number, opts: { batchNorm: boolean; leaky: boolean; first: boolean }) {
+  const conv = (args: Parameters<typeof tf.layers.conv2d>[0]) => (opts.first ? new InputConv2D(args) : tf.layers.conv2d(args));
   model.add(
-    tf.layers.conv2d({
+    conv({
       filters: spec.filters,
       kernelSize: spec.kernel,
       padding: 'same', // the report pads k//2 with stride 1: the same size out
@@ -114,7 +144,7 @@ const count = (ws: tf.LayerVariable[]) => ws.reduce((s, w) => s + w.shape.reduce
 export function summarizeModel(model: tf.LayersModel): ModelSummary {
   const layers = model.layers.map((l) => ({
     name: l.name,
-    type: l.getClassName(),
+    type: isConv2DLayer(l) ? 'Conv2D' : l.getClassName(),
     outputShape: l.outputShape as (number | null)[],
     trainable: count(l.trainableWeights),
     nonTrainable: count(l.nonTrainableWeights),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock, stockKernel } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
-import { winogradApplies, winogradConv2D } from './winograd.js';
+import { oneChannelApplies, oneChannelConv2D, winogradApplies, winogradConv2D } from './winograd.js';
 
 type ConvAttrs = {
   strides: number | [number, number];
@@ -25,12 +25,13 @@ function convInfo(x: TensorInfo, filter: TensorInfo, a: ConvAttrs): tf.backend_u
   );
 }
 
-/** Conv2D: 3x3 stride-1 convolutions by Winograd (winograd.ts), the rest on XNNPACK (tfjs's kernel). */
+/** Conv2D: 3x3 stride-1 convolutions by Winograd and one-channel ones directly (winograd.ts), the rest on XNNPACK (tfjs's kernel). */
 function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackend; attrs: ConvAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const info = convInfo(inputs.x, inputs.filter, attrs);
-  if (!winogradApplies(backend, info)) return callStock(tf.Conv2D, args as never);
-  return winogradConv2D(backend, inputs.x, inputs.filter, undefined, info);
+  if (winogradApplies(backend, info)) return winogradConv2D(backend, inputs.x, inputs.filter, undefined, info);
+  if (oneChannelApplies(backend, info)) return oneChannelConv2D(backend, inputs.x, inputs.filter, undefined, info);
+  return callStock(tf.Conv2D, args as never);
 }
 
 /** FusedConv2D with a bias and no activation (what tf.layers.conv2d runs) likewise; others to XNNPACK. */
@@ -39,10 +40,11 @@ function fusedConv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo; bias?:
   const linear = attrs.activation === undefined || attrs.activation === 'linear';
   const bias = inputs.bias;
   const info = convInfo(inputs.x, inputs.filter, attrs);
-  if (!linear || inputs.preluActivationWeights || (bias && (bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) || !winogradApplies(backend, info)) {
-    return callStock(tf.FusedConv2D, args as never);
+  if (linear && !inputs.preluActivationWeights && (!bias || (bias.shape.length === 1 && bias.shape[0] === info.outChannels))) {
+    if (winogradApplies(backend, info)) return winogradConv2D(backend, inputs.x, inputs.filter, bias, info);
+    if (oneChannelApplies(backend, info)) return oneChannelConv2D(backend, inputs.x, inputs.filter, bias, info);
   }
-  return winogradConv2D(backend, inputs.x, inputs.filter, bias, info);
+  return callStock(tf.FusedConv2D, args as never);
 }
 
 export const conv2DConfig: tf.KernelConfig = {

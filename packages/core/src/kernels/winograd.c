@@ -351,3 +351,112 @@ void wino_filter_grad(const float *x, const float *dy, float *dU, float *V, floa
     for (int xi = 0; xi < 36; xi++) gemm(V + xi * nb * ci, 1, ci, dM + xi * nb * co, co, dU + xi * ci * co, co, ci, co, nb, t0 > 0);
   }
 }
+
+// ---- one input channel (the first layer of a grey-image net), any kh x kw, stride 1 -------------------
+
+// xp [n][h + kh - 1][w + kw - 1] = x [n][h][w] placed at (top, left) in zeros ('same' or 'valid').
+EXPORT("pad_1ch")
+void pad_1ch(const float *x, float *xp, int n, int h, int w, int ph, int pw, int top, int left) {
+  for (int b = 0; b < n; b++) {
+    float *dst = xp + b * ph * pw;
+    const float *src = x + b * h * w;
+    for (int r = 0; r < ph; r++) {
+      const int sr = r - top;
+      for (int c = 0; c < pw; c++) {
+        const int sc = c - left;
+        dst[r * pw + c] = sr >= 0 && sr < h && sc >= 0 && sc < w ? src[sr * w + sc] : 0.0f;
+      }
+    }
+  }
+}
+
+// y [n][oh][ow][co] = sum_{i,j} xp[b][oy + i][ox + j] * g[i][j][co] (+ bias), co % 8 == 0.
+EXPORT("conv_1ch")
+void conv_1ch(const float *xp, const float *g, const float *bias, float *y, int n, int ph, int pw, int oh, int ow, int co, int kh, int kw) {
+  for (int b = 0; b < n; b++) {
+    const float *xb = xp + b * ph * pw;
+    for (int oy = 0; oy < oh; oy++) {
+      float *yr = y + ((b * oh + oy) * ow) * co;
+      for (int o = 0; o < co; o += 8) {
+        const v4 b0 = bias ? LOAD(bias + o) : splat(0), b1 = bias ? LOAD(bias + o + 4) : splat(0);
+        int ox = 0;
+        for (; ox + 4 <= ow; ox += 4) {
+          v4 c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
+          for (int i = 0; i < kh; i++) {
+            const float *xr = xb + (oy + i) * pw + ox;
+            const float *gr = g + (i * kw) * co + o;
+            for (int j = 0; j < kw; j++) {
+              const v4 w0 = LOAD(gr + j * co), w1 = LOAD(gr + j * co + 4);
+              v4 a = splat(xr[j]);
+              c00 += a * w0, c01 += a * w1;
+              a = splat(xr[j + 1]);
+              c10 += a * w0, c11 += a * w1;
+              a = splat(xr[j + 2]);
+              c20 += a * w0, c21 += a * w1;
+              a = splat(xr[j + 3]);
+              c30 += a * w0, c31 += a * w1;
+            }
+          }
+          float *d = yr + ox * co + o;
+          STORE(d, c00), STORE(d + 4, c01), STORE(d + co, c10), STORE(d + co + 4, c11);
+          STORE(d + 2 * co, c20), STORE(d + 2 * co + 4, c21), STORE(d + 3 * co, c30), STORE(d + 3 * co + 4, c31);
+        }
+        for (; ox < ow; ox++) {
+          v4 c00 = b0, c01 = b1;
+          for (int i = 0; i < kh; i++) {
+            const float *xr = xb + (oy + i) * pw + ox;
+            const float *gr = g + (i * kw) * co + o;
+            for (int j = 0; j < kw; j++) {
+              const v4 a = splat(xr[j]);
+              c00 += a * LOAD(gr + j * co), c01 += a * LOAD(gr + j * co + 4);
+            }
+          }
+          STORE(yr + ox * co + o, c00), STORE(yr + ox * co + o + 4, c01);
+        }
+      }
+    }
+  }
+}
+
+// dg [kh][kw][co] = sum_{b,oy,ox} xp[b][oy + i][ox + j] * dy[b][oy][ox][co], co % 8 == 0, kw <= 5
+// (taps of one filter row are accumulated in registers; kw < 5 reads past the row into padding
+// columns whose sums are dropped, so xp needs kw - 1 >= 0 spare columns: xp rows are pw = ow + kw - 1
+// wide and the last reads stay inside the image block of the next row or the scratch's slack).
+EXPORT("filter_grad_1ch")
+void filter_grad_1ch(const float *xp, const float *dy, float *dg, int n, int ph, int pw, int oh, int ow, int co, int kh, int kw) {
+  for (int k = 0; k < kh * kw * co; k += 4) STORE(dg + k, splat(0));
+  for (int b = 0; b < n; b++) {
+    const float *xb = xp + b * ph * pw;
+    for (int oy = 0; oy < oh; oy++) {
+      const float *dr = dy + ((b * oh + oy) * ow) * co;
+      for (int i = 0; i < kh; i++) {
+        const float *xr = xb + (oy + i) * pw;
+        float *gr = dg + (i * kw) * co;
+        for (int o = 0; o < co; o += 8) {
+          v4 a00 = splat(0), a01 = splat(0), a10 = splat(0), a11 = splat(0), a20 = splat(0), a21 = splat(0);
+          v4 a30 = splat(0), a31 = splat(0), a40 = splat(0), a41 = splat(0);
+          for (int ox = 0; ox < ow; ox++) {
+            const v4 d0 = LOAD(dr + ox * co + o), d1 = LOAD(dr + ox * co + o + 4);
+            const float *xs = xr + ox;
+            v4 a = splat(xs[0]);
+            a00 += a * d0, a01 += a * d1;
+            a = splat(xs[1]);
+            a10 += a * d0, a11 += a * d1;
+            a = splat(xs[2]);
+            a20 += a * d0, a21 += a * d1;
+            a = splat(xs[3]);
+            a30 += a * d0, a31 += a * d1;
+            a = splat(xs[4]);
+            a40 += a * d0, a41 += a * d1;
+          }
+          float *d = gr + o;
+          STORE(d, LOAD(d) + a00), STORE(d + 4, LOAD(d + 4) + a01);
+          if (kw > 1) STORE(d + co, LOAD(d + co) + a10), STORE(d + co + 4, LOAD(d + co + 4) + a11);
+          if (kw > 2) STORE(d + 2 * co, LOAD(d + 2 * co) + a20), STORE(d + 2 * co + 4, LOAD(d + 2 * co + 4) + a21);
+          if (kw > 3) STORE(d + 3 * co, LOAD(d + 3 * co) + a30), STORE(d + 3 * co + 4, LOAD(d + 3 * co + 4) + a31);
+          if (kw > 4) STORE(d + 4 * co, LOAD(d + 4 * co) + a40), STORE(d + 4 * co + 4, LOAD(d + 4 * co + 4) + a41);
+        }
+      }
+    }
+  }
+}

@@ -60,3 +60,40 @@ describe('Winograd falls back to XNNPACK', () => {
     }
   });
 });
+
+// [n, h, w, co, kh, kw, pad]: the first layer of a grey-image net and its neighbours.
+const oneChannel: [number, number, number, number, number, number, 'same' | 'valid'][] = [
+  [2, 12, 12, 32, 5, 5, 'same'],
+  [1, 9, 7, 8, 5, 5, 'valid'],
+  [2, 7, 10, 16, 3, 3, 'same'],
+  [1, 6, 5, 8, 2, 4, 'same'],
+  [1, 8, 8, 8, 7, 3, 'same'],
+  [1, 8, 9, 8, 3, 7, 'same'],
+];
+
+describe.each(oneChannel)('one input channel n=%i h=%i w=%i co=%i k=%ix%i %s', (n, h, w, co, kh, kw, pad) => {
+  const oh = pad === 'same' ? h : h - kh + 1;
+  const ow = pad === 'same' ? w : w - kw + 1;
+  const x = { values: randomArray(n * h * w, 41), shape: [n, h, w, 1] };
+  const filter = { values: randomArray(kh * kw * co, 42), shape: [kh, kw, 1, co] };
+  const bias = { values: randomArray(co, 43), shape: [co] };
+  const dy = { values: randomArray(n * oh * ow * co, 44), shape: [n, oh, ow, co] };
+  const common = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+  async function compare(kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>, attrs: Record<string, unknown>) {
+    const [ref] = await runOn('cpu', kernel, inputs, attrs);
+    const before = WINOGRAD.oneChannelCalls;
+    const [got] = await runOn('wasm', kernel, inputs, attrs);
+    expect(WINOGRAD.oneChannelCalls).toBeGreaterThan(before);
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  }
+  it('FusedConv2D with a bias matches the cpu backend', () => compare('FusedConv2D', { x, filter, bias }, { ...common, activation: 'linear' }));
+  it('Conv2D matches the cpu backend', () => compare('Conv2D', { x, filter }, common));
+  it('Conv2DBackpropFilter matches the cpu backend (kw <= 5)', async () => {
+    const attrs = { ...common, filterShape: [kh, kw, 1, co] };
+    if (kw <= 5) return compare('Conv2DBackpropFilter', { x, dy }, attrs);
+    const [ref] = await runOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    const [got] = await runOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  });
+});

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { FerError } from '../../errors.js';
+import { isConv2DLayer } from '../../models.js';
 
 /** The model's Conv2D layers, first to last. */
 export function convLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  return model.layers.filter((l) => l.getClassName() === 'Conv2D');
+  return model.layers.filter((l) => isConv2DLayer(l));
 }
 
 /**
