@@ -10,6 +10,7 @@ import { leakyReluGradConfig as leakyReluGradientConfig } from './LeakyRelu_grad
 import { leakyReluGradConfig } from './LeakyReluGrad.js';
 import { leakyReluConfig } from './LeakyRelu.js';
 import { meanConfig } from './Mean.js';
+import { meanGradConfig } from './Mean_grad.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { maxPoolConfig } from './MaxPool.js';
 import { rememberStock, stockKernel } from './stock.js';
@@ -37,7 +38,7 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
  * kernel name, not per backend, so each one either works on every backend or falls back to tfjs's
  * formula where our kernel is missing.
  */
-export const GRADIENT_OVERRIDES: tf.GradConfig[] = [leakyReluGradientConfig, fusedBatchNormGradConfig];
+export const GRADIENT_OVERRIDES: tf.GradConfig[] = [leakyReluGradientConfig, fusedBatchNormGradConfig, meanGradConfig];
 
 let registered = false;
 const stockGradients = new Map<string, tf.GradConfig>();

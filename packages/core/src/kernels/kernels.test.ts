@@ -171,7 +171,7 @@ async function graphGrads(backend: string): Promise<Float32Array[]> {
   });
 }
 
-describe('gradient overrides (LeakyRelu, FusedBatchNorm)', () => {
+describe('gradient overrides (LeakyRelu, FusedBatchNorm, Mean)', () => {
   it('give tfjs’s own gradients of LeakyReLU -> moments -> batchNorm', async () => {
     // Reference first: tfjs's stock gradients on cpu, before our overrides are registered.
     const ref = await graphGrads('cpu');

@@ -252,70 +252,66 @@ static inline __attribute__((always_inline)) void output_grad_tiles(const float 
 
 // ---- matrix products -------------------------------------------------------------------------------
 
-// C[i][j] (+)= sum_k A[i*sai + k*sak] * B[k*ldb + j], i < m, j < n (n % 4 == 0), k < kk.
+// C[i][j] (+)= sum_k A[i*sai + k*sak] * B[k*ldb + j], i < m, j < n (n % 4 == 0), k < kk. Blocks of
+// 2 rows x 16 columns (8 accumulators), then 8 and 4 columns; A is read through two pointers that step
+// by sak, so A may be row-major (sai = lda, sak = 1) or transposed (sai = 1, sak = lda).
+#define MK_BEGIN                                                                                      \
+  const float *p0 = a0, *p1 = a1;                                                                     \
+  const float *bp = B + j;
+#define MK_STEP_END p0 += sak, p1 += sak, bp += ldb;
+
+static inline __attribute__((always_inline)) void gemm_rows2(const float *a0, const float *a1, int sak, const float *B, int ldb, float *c0, float *c1,
+                                                             int n, int kk, int acc) {
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    MK_BEGIN
+    v4 x0 = splat(0), x1 = splat(0), x2 = splat(0), x3 = splat(0), y0 = splat(0), y1 = splat(0), y2 = splat(0), y3 = splat(0);
+    for (int k = 0; k < kk; k++) {
+      const v4 b0 = LOAD(bp), b1 = LOAD(bp + 4), b2 = LOAD(bp + 8), b3 = LOAD(bp + 12);
+      v4 a = splat(*p0);
+      x0 += a * b0, x1 += a * b1, x2 += a * b2, x3 += a * b3;
+      a = splat(*p1);
+      y0 += a * b0, y1 += a * b1, y2 += a * b2, y3 += a * b3;
+      MK_STEP_END
+    }
+    float *d0 = c0 + j, *d1 = c1 + j;
+    if (acc) {
+      x0 += LOAD(d0), x1 += LOAD(d0 + 4), x2 += LOAD(d0 + 8), x3 += LOAD(d0 + 12);
+      y0 += LOAD(d1), y1 += LOAD(d1 + 4), y2 += LOAD(d1 + 8), y3 += LOAD(d1 + 12);
+    }
+    STORE(d0, x0), STORE(d0 + 4, x1), STORE(d0 + 8, x2), STORE(d0 + 12, x3);
+    STORE(d1, y0), STORE(d1 + 4, y1), STORE(d1 + 8, y2), STORE(d1 + 12, y3);
+  }
+  for (; j + 4 <= n; j += 4) {
+    MK_BEGIN
+    v4 x0 = splat(0), y0 = splat(0);
+    for (int k = 0; k < kk; k++) {
+      const v4 b0 = LOAD(bp);
+      x0 += splat(*p0) * b0, y0 += splat(*p1) * b0;
+      MK_STEP_END
+    }
+    float *d0 = c0 + j, *d1 = c1 + j;
+    if (acc) x0 += LOAD(d0), y0 += LOAD(d1);
+    STORE(d0, x0), STORE(d1, y0);
+  }
+}
+
 static void gemm(const float *A, int sai, int sak, const float *B, int ldb, float *C, int ldc, int m, int n, int kk, int acc) {
   int i = 0;
-  for (; i + 4 <= m; i += 4) {
-    const float *a0 = A + i * sai, *a1 = a0 + sai, *a2 = a1 + sai, *a3 = a2 + sai;
-    int j = 0;
-    for (; j + 8 <= n; j += 8) {
-      v4 c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
-      v4 c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
-      const float *bp = B + j;
-      for (int k = 0; k < kk; k++) {
-        const v4 b0 = LOAD(bp), b1 = LOAD(bp + 4);
-        const int ko = k * sak;
-        v4 a = splat(a0[ko]);
-        c00 += a * b0;
-        c01 += a * b1;
-        a = splat(a1[ko]);
-        c10 += a * b0;
-        c11 += a * b1;
-        a = splat(a2[ko]);
-        c20 += a * b0;
-        c21 += a * b1;
-        a = splat(a3[ko]);
-        c30 += a * b0;
-        c31 += a * b1;
-        bp += ldb;
-      }
-      float *c = C + i * ldc + j;
-      if (acc) {
-        c00 += LOAD(c), c01 += LOAD(c + 4), c10 += LOAD(c + ldc), c11 += LOAD(c + ldc + 4);
-        c20 += LOAD(c + 2 * ldc), c21 += LOAD(c + 2 * ldc + 4), c30 += LOAD(c + 3 * ldc), c31 += LOAD(c + 3 * ldc + 4);
-      }
-      STORE(c, c00), STORE(c + 4, c01), STORE(c + ldc, c10), STORE(c + ldc + 4, c11);
-      STORE(c + 2 * ldc, c20), STORE(c + 2 * ldc + 4, c21), STORE(c + 3 * ldc, c30), STORE(c + 3 * ldc + 4, c31);
-    }
-    for (; j < n; j += 4) {
-      v4 c0 = splat(0), c1 = splat(0), c2 = splat(0), c3 = splat(0);
-      const float *bp = B + j;
-      for (int k = 0; k < kk; k++) {
-        const v4 b0 = LOAD(bp);
-        const int ko = k * sak;
-        c0 += splat(a0[ko]) * b0;
-        c1 += splat(a1[ko]) * b0;
-        c2 += splat(a2[ko]) * b0;
-        c3 += splat(a3[ko]) * b0;
-        bp += ldb;
-      }
-      float *c = C + i * ldc + j;
-      if (acc) c0 += LOAD(c), c1 += LOAD(c + ldc), c2 += LOAD(c + 2 * ldc), c3 += LOAD(c + 3 * ldc);
-      STORE(c, c0), STORE(c + ldc, c1), STORE(c + 2 * ldc, c2), STORE(c + 3 * ldc, c3);
-    }
-  }
-  for (; i < m; i++) {
-    const float *a0 = A + i * sai;
+  for (; i + 2 <= m; i += 2) gemm_rows2(A + i * sai, A + (i + 1) * sai, sak, B, ldb, C + i * ldc, C + (i + 1) * ldc, n, kk, acc);
+  if (i < m) {
+    // the last row of an odd count
+    const float *a = A + i * sai;
+    float *c = C + i * ldc;
     for (int j = 0; j < n; j += 4) {
-      v4 c0 = splat(0);
-      const float *bp = B + j;
+      v4 x0 = splat(0);
+      const float *p0 = a, *bp = B + j;
       for (int k = 0; k < kk; k++) {
-        c0 += splat(a0[k * sak]) * LOAD(bp);
-        bp += ldb;
+        x0 += splat(*p0) * LOAD(bp);
+        p0 += sak, bp += ldb;
       }
-      float *c = C + i * ldc + j;
-      if (acc) c0 += LOAD(c);
-      STORE(c, c0);
+      if (acc) x0 += LOAD(c + j);
+      STORE(c + j, x0);
     }
   }
 }
@@ -459,4 +455,10 @@ void filter_grad_1ch(const float *xp, const float *dy, float *dg, int n, int ph,
       }
     }
   }
+}
+
+// For benchmarks of the matrix product alone: C [m][n] = A [m][k] B [k][n], `reps` times.
+EXPORT("gemm_bench")
+void gemm_bench(const float *A, const float *B, float *C, int m, int n, int k, int reps) {
+  for (int r = 0; r < reps; r++) gemm(A, k, 1, B, n, C, n, m, n, k, 0);
 }
