@@ -457,6 +457,34 @@ void filter_grad_1ch(const float *xp, const float *dy, float *dg, int n, int ph,
   }
 }
 
+// ---- Adam, one pass over a weight tensor (tfjs's AdamOptimizer, same operation order) --------------
+
+// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  w += -lr (m / c1) / (sqrt(v / c2) + eps), with
+// c1 = 1 - b1^t and c2 = 1 - b2^t, from (w, m, v) into (wo, mo, vo) (which may be the same buffers).
+EXPORT("adam_update")
+void adam_update(const float *w, const float *m, const float *v, const float *g, float *wo, float *mo, float *vo, int n, float b1, float b2, float lr,
+                 float eps, float c1, float c2) {
+  const v4 B1 = splat(b1), B2 = splat(b2), A1 = splat(1.0f - b1), A2 = splat(1.0f - b2), C1 = splat(c1), C2 = splat(c2), E = splat(eps), L = splat(-lr);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v4 gi = LOAD(g + i);
+    const v4 mi = LOAD(m + i) * B1 + gi * A1;
+    const v4 vi = LOAD(v + i) * B2 + (gi * gi) * A2;
+    const v4 root = (v4)wasm_f32x4_sqrt((v128_t)(vi / C2));
+    STORE(wo + i, (mi / C1) / (root + E) * L + LOAD(w + i));
+    STORE(mo + i, mi);
+    STORE(vo + i, vi);
+  }
+  for (; i < n; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * (1.0f - b1);
+    const float vi = v[i] * b2 + (gi * gi) * (1.0f - b2);
+    wo[i] = (mi / c1) / (__builtin_sqrtf(vi / c2) + eps) * -lr + w[i];
+    mo[i] = mi;
+    vo[i] = vi;
+  }
+}
+
 // For benchmarks of the matrix product alone: C [m][n] = A [m][k] B [k][n], `reps` times.
 EXPORT("gemm_bench")
 void gemm_bench(const float *A, const float *B, float *C, int m, int n, int k, int reps) {

@@ -9,7 +9,7 @@ import { dispose, type TensorInfo, type WasmBackend } from './wasm_util.js';
  * a quarter of the direct method's multiplies. Used for every 3x3, stride-1, undilated NHWC convolution
  * whose channel counts are multiples of 4; anything else goes to XNNPACK as before.
  */
-interface WinogradModule {
+export interface WinogradModule {
   filter(g: number, U: number, ci: number, co: number): void;
   filterBack(dU: number, dg: number, ci: number, co: number): void;
   conv(x: number, U: number, bias: number, y: number, V: number, M: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number, padT: number, padL: number, tb: number): void;
@@ -17,12 +17,14 @@ interface WinogradModule {
   pad1(x: number, xp: number, n: number, h: number, w: number, ph: number, pw: number, top: number, left: number): void;
   conv1(xp: number, g: number, bias: number, y: number, n: number, ph: number, pw: number, oh: number, ow: number, co: number, kh: number, kw: number): void;
   filterGrad1(xp: number, dy: number, dg: number, n: number, ph: number, pw: number, oh: number, ow: number, co: number, kh: number, kw: number): void;
+  adam(w: number, m: number, v: number, g: number, wo: number, mo: number, vo: number, n: number, b1: number, b2: number, lr: number, eps: number, c1: number, c2: number): void;
 }
 
 let bytes: Uint8Array | undefined;
 const instances = new WeakMap<WebAssembly.Memory, WinogradModule | null>();
 
-function winogradModule(backend: WasmBackend): WinogradModule | undefined {
+/** fer's C kernels (winograd.c) bound to this backend's memory, or undefined where they cannot load. */
+export function winogradModule(backend: WasmBackend): WinogradModule | undefined {
   const memory = backend.wasm?.asm?.memory as WebAssembly.Memory | undefined;
   if (!memory) return undefined;
   let m = instances.get(memory);
@@ -30,7 +32,7 @@ function winogradModule(backend: WasmBackend): WinogradModule | undefined {
     try {
       bytes ??= Uint8Array.from(Buffer.from(WINOGRAD_WASM_BASE64, 'base64'));
       const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
-      m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad, pad1: e.pad_1ch, conv1: e.conv_1ch, filterGrad1: e.filter_grad_1ch };
+      m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad, pad1: e.pad_1ch, conv1: e.conv_1ch, filterGrad1: e.filter_grad_1ch, adam: e.adam_update };
     } catch {
       m = null;
     }

@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { IMAGE_SIZE, NUM_CLASSES } from '../classes.js';
 import { batchGradients, packWeights, unpackWeights } from './gradients.js';
+import { fusedAdamStep } from '../kernels/fused_adam.js';
 import type { PredictReply, PredictRequest, StepReply, StepRequest, WorkerInit } from './protocol.js';
 import type { BatchStepper } from '../train.js';
 
@@ -159,15 +160,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
         for (let j = 0; j < gradSum.length; j++) gradSum[j] += shares[i] * r.grads[j];
         for (let j = 0; j < stateSum.length; j++) stateSum[j] += shares[i] * r.weights[j];
       });
-      tf.tidy(() => {
-        const named: Record<string, tf.Tensor> = {};
-        let o = 0;
-        for (const v of vars) {
-          named[v.name] = tf.tensor(gradSum.subarray(o, o + v.size), v.shape);
-          o += v.size;
-        }
-        optimizer.applyGradients(named as tf.NamedTensorMap as never);
-      });
+      applyPacked(optimizer, vars, gradSum);
       if (stateSum.length) unpackWeights(model, stateSum, true);
       times = { wallMs: performance.now() - t0, workerMs: replies.map((r) => r.ms) };
       workerTensors = replies.map((r) => r.numTensors);
@@ -217,6 +210,37 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
   };
 }
 
+/**
+ * Applies gradients packed in trainableWeights order: fer's fused Adam straight from the wasm heap
+ * where it applies, else tensors and optimizer.applyGradients.
+ */
+function applyPacked(optimizer: tf.Optimizer, vars: tf.Variable[], packed: Float32Array): void {
+  if (tf.getBackend() === 'wasm') {
+    const backend = tf.backend() as unknown as { makeOutput(s: number[], d: string): tf.TensorInfo; disposeData(id: object): void; dataIdMap: { get(id: object): { memoryOffset: number } }; wasm: { HEAPF32: Float32Array } };
+    const buf = backend.makeOutput([packed.length], 'float32');
+    const base = backend.dataIdMap.get(buf.dataId).memoryOffset;
+    backend.wasm.HEAPF32.set(packed, base / 4);
+    const offsets: number[] = [];
+    let o = 0;
+    for (const v of vars) {
+      offsets.push(base + 4 * o);
+      o += v.size;
+    }
+    const done = fusedAdamStep(optimizer, vars, offsets);
+    backend.disposeData(buf.dataId);
+    if (done) return;
+  }
+  tf.tidy(() => {
+    const named: Record<string, tf.Tensor> = {};
+    let o = 0;
+    for (const v of vars) {
+      named[v.name] = tf.tensor(packed.subarray(o, o + v.size), v.shape);
+      o += v.size;
+    }
+    optimizer.applyGradients(named as tf.NamedTensorMap as never);
+  });
+}
+
 /** The same contract on the calling thread: the single-threaded reference for the parallel one. */
 export function createLocalStepper(opts: Omit<StepperOptions, 'workers' | 'modelName'>): BatchStepper {
   const { model, optimizer } = opts;
@@ -224,9 +248,11 @@ export function createLocalStepper(opts: Omit<StepperOptions, 'workers' | 'model
   return {
     async step(x, labels) {
       const { loss, correct, grads } = batchGradients(model, x, labels);
-      const named: Record<string, tf.Tensor> = {};
-      vars.forEach((v, i) => (named[v.name] = grads[i]));
-      optimizer.applyGradients(named as tf.NamedTensorMap as never);
+      if (!fusedAdamStep(optimizer, vars, grads)) {
+        const named: Record<string, tf.Tensor> = {};
+        vars.forEach((v, i) => (named[v.name] = grads[i]));
+        optimizer.applyGradients(named as tf.NamedTensorMap as never);
+      }
       tf.dispose(grads);
       return { loss, correct };
     },
