@@ -11,7 +11,9 @@ import { syntheticFaces } from './data/synthetic.js';
 import { useFerKernels } from './kernels/index.js';
 import { formatKernelProfile, profileKernels, type KernelTime } from './kernels/profile.js';
 import { SMALL_CHANNELS } from './kernels/small_channels.js';
-import { seedCnn } from './models.js';
+import { WINOGRAD } from './kernels/winograd.js';
+import { FUSED_ADAM } from './kernels/fused_adam.js';
+import { MODEL_BUILD, seedCnn } from './models.js';
 import { createDataParallelStepper, createLocalStepper, type BatchStepper } from './parallel/stepper.js';
 
 export interface BenchOptions {
@@ -80,13 +82,18 @@ export interface AblationRow {
 }
 
 /** Our optimisations in the order they were made; each stage adds its kernels to the previous ones. */
-export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; smallChannels?: boolean; simd?: boolean }[] = [
+export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; smallChannels?: boolean; simd?: boolean; switches?: (keyof typeof SWITCHES)[] }[] = [
   { stage: 'prototype: Conv2DBackpropFilter only', kernels: ['Conv2DBackpropFilter'] },
   { stage: '+ Conv2DBackpropInput as forward conv', kernels: ['Conv2DBackpropInput'] },
   { stage: '+ MaxPoolGrad, BatchMatMul, Sum, LeakyRelu/BN gradients', kernels: ['MaxPoolGrad', 'BatchMatMul', 'Sum', 'LeakyRelu_grad', 'FusedBatchNorm_grad'] },
   { stage: '+ first-layer gradients as matrix products', kernels: [], smallChannels: true },
   { stage: '+ Identity by reference', kernels: ['Identity'] },
   { stage: '+ own WebAssembly SIMD kernels, LeakyRelu, Mean, MaxPool', kernels: ['LeakyRelu', 'Mean', 'MaxPool'], simd: true },
+  { stage: '+ Winograd F(4x4,3x3) for 3x3 convs, all three passes', kernels: ['Conv2D', 'FusedConv2D'], switches: ['winograd'] },
+  { stage: '+ one-input-channel conv and its filter gradient in C', kernels: [], switches: ['oneChannel'] },
+  { stage: '+ first conv layer unfused: no dL/dimages', kernels: [], switches: ['unfusedInput'] },
+  { stage: '+ Mean gradient without a ones tensor', kernels: ['Mean_grad'] },
+  { stage: '+ fused Adam', kernels: [], switches: ['fusedAdam'] },
 ];
 
 const PYTHON = '/usr/bin/python3';
@@ -193,6 +200,14 @@ async function profileBackend(backend: string, batch: number): Promise<{ backend
   }
 }
 
+/** On/off switches of the optimisations that are not kernels of their own. */
+const SWITCHES = {
+  winograd: (on: boolean) => (WINOGRAD.enabled = on),
+  oneChannel: (on: boolean) => (WINOGRAD.oneChannel = on),
+  unfusedInput: (on: boolean) => (MODEL_BUILD.unfusedInputConv = on),
+  fusedAdam: (on: boolean) => (FUSED_ADAM.enabled = on),
+};
+
 async function measureAblation(batch: number, seconds: number, log: (l: string) => void): Promise<AblationRow[]> {
   const rows: AblationRow[] = [];
   const on = new Set<string>();
@@ -200,8 +215,10 @@ async function measureAblation(batch: number, seconds: number, log: (l: string) 
   const noSimd = process.env.FER_NO_SIMD_KERNELS;
   try {
     process.env.FER_NO_SIMD_KERNELS = '1';
+    for (const sw of Object.values(SWITCHES)) sw(false);
     for (const s of OPTIMISATION_STAGES) {
       if (s.simd) delete process.env.FER_NO_SIMD_KERNELS;
+      for (const sw of s.switches ?? []) SWITCHES[sw](true);
       s.kernels.forEach((k) => on.add(k));
       SMALL_CHANNELS.backpropInput = SMALL_CHANNELS.backpropFilter = on.has('smallChannels') || s.smallChannels ? limits.backpropInput : 0;
       if (s.smallChannels) on.add('smallChannels');
@@ -215,6 +232,7 @@ async function measureAblation(batch: number, seconds: number, log: (l: string) 
     if (noSimd === undefined) delete process.env.FER_NO_SIMD_KERNELS;
     else process.env.FER_NO_SIMD_KERNELS = noSimd;
     Object.assign(SMALL_CHANNELS, limits);
+    for (const sw of Object.values(SWITCHES)) sw(true);
     useFerKernels(() => true);
   }
   return rows;

@@ -55,8 +55,11 @@ export function isConv2DLayer(layer: tf.layers.Layer): boolean {
   return layer.getClassName() === 'Conv2D' || layer instanceof Conv2DLayer;
 }
 
+/** Build switch for A/B timing (`fer bench --ablation`): the first conv layer as InputConv2D or as tf.layers.conv2d. */
+export const MODEL_BUILD = { unfusedInputConv: true };
+
 function convBlock(model: tf.Sequential, spec: ConvSpec, index: number, seed: number, opts: { batchNorm: boolean; leaky: boolean; first: boolean }) {
-  const conv = (args: Parameters<typeof tf.layers.conv2d>[0]) => (opts.first ? new InputConv2D(args) : tf.layers.conv2d(args));
+  const conv = (args: Parameters<typeof tf.layers.conv2d>[0]) => (opts.first && MODEL_BUILD.unfusedInputConv ? new InputConv2D(args) : tf.layers.conv2d(args));
   model.add(
     conv({
       filters: spec.filters,

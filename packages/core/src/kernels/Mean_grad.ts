@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { FER_MEAN_GRAD } from './MeanGrad.js';
 
 /**
  * The gradient of a mean without tfjs's ones tensor: tfjs multiplies dy by ones(x.shape), filled by a
  * JavaScript loop (tf.moments in each BatchNorm layer: about 5 ms of a seed-CNN training step on wasm).
- * Here dy / count is broadcast onto zeros(x.shape) by one Add, both native kernels. Same values.
+ * Here dy / count is written to every row by our wasm kernel (FerMeanGrad) when the mean is over all
+ * axes but the last (BatchNorm's case), else broadcast onto zeros(x.shape) by one Add. Same values.
  */
 export const meanGradConfig: tf.GradConfig = {
   kernelName: tf.Mean,
@@ -16,6 +18,11 @@ export const meanGradConfig: tf.GradConfig = {
     const count = tf.util.sizeFromShape(reduceShape);
     return {
       x: () => {
+        const r = x.shape.length;
+        const leading = r >= 2 && axes.length === r - 1 && [...axes].sort((a, b) => a - b).every((a, i) => a === i);
+        if (leading && x.dtype === 'float32' && tf.getKernel(FER_MEAN_GRAD, tf.getBackend())) {
+          return tf.engine().runKernel(FER_MEAN_GRAD, { dy: tf.reshape(dy as tf.Tensor, [x.shape[r - 1]]) }, { shape: x.shape } as never) as tf.Tensor;
+        }
         const expanded = x.shape.slice();
         for (const a of axes) expanded[a] = 1;
         return tf.add(tf.zerosLike(x), tf.div(tf.reshape(dy as tf.Tensor, expanded), count));

@@ -29,10 +29,10 @@ describe('fused Adam', () => {
     };
     for (let step = 0; step < 4; step++) {
       const ga = grads(a);
-      if (!fusedAdamStep(oa, ga.vars, ga.list)) oa.applyGradients(ga.named);
+      if (!fusedAdamStep(oa, ga.vars, ga.list)) oa.applyGradients(ga.named as never);
       tf.dispose(ga.list);
       const gb = grads(b);
-      ob.applyGradients(gb.named);
+      ob.applyGradients(gb.named as never);
       tf.dispose(gb.list);
       // predict runs XNNPACK's fully-connected operator, which caches packed weights per buffer
       const pa = tf.tidy(() => (a.predict(x) as tf.Tensor).dataSync());

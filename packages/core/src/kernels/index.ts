@@ -11,6 +11,7 @@ import { leakyReluGradConfig } from './LeakyReluGrad.js';
 import { leakyReluConfig } from './LeakyRelu.js';
 import { meanConfig } from './Mean.js';
 import { meanGradConfig } from './Mean_grad.js';
+import { ferMeanGradConfig } from './MeanGrad.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { maxPoolConfig } from './MaxPool.js';
 import { rememberStock, stockKernel } from './stock.js';
@@ -31,6 +32,7 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   maxPoolConfig,
   conv2DConfig,
   fusedConv2DConfig,
+  ferMeanGradConfig,
 ];
 
 /**

@@ -485,6 +485,17 @@ void adam_update(const float *w, const float *m, const float *v, const float *g,
   }
 }
 
+// dst [rows][c] = scale * src [c] on every row (the gradient of a mean over all axes but the last).
+EXPORT("broadcast_rows")
+void broadcast_rows(const float *src, float *dst, int rows, int c, float scale) {
+  for (int r = 0; r < rows; r++) {
+    float *d = dst + r * c;
+    int j = 0;
+    for (; j + 4 <= c; j += 4) STORE(d + j, LOAD(src + j) * splat(scale));
+    for (; j < c; j++) d[j] = src[j] * scale;
+  }
+}
+
 // For benchmarks of the matrix product alone: C [m][n] = A [m][k] B [k][n], `reps` times.
 EXPORT("gemm_bench")
 void gemm_bench(const float *A, const float *B, float *C, int m, int n, int k, int reps) {

@@ -17,6 +17,7 @@ export interface WinogradModule {
   pad1(x: number, xp: number, n: number, h: number, w: number, ph: number, pw: number, top: number, left: number): void;
   conv1(xp: number, g: number, bias: number, y: number, n: number, ph: number, pw: number, oh: number, ow: number, co: number, kh: number, kw: number): void;
   filterGrad1(xp: number, dy: number, dg: number, n: number, ph: number, pw: number, oh: number, ow: number, co: number, kh: number, kw: number): void;
+  broadcastRows(src: number, dst: number, rows: number, c: number, scale: number): void;
   adam(w: number, m: number, v: number, g: number, wo: number, mo: number, vo: number, n: number, b1: number, b2: number, lr: number, eps: number, c1: number, c2: number): void;
 }
 
@@ -32,7 +33,7 @@ export function winogradModule(backend: WasmBackend): WinogradModule | undefined
     try {
       bytes ??= Uint8Array.from(Buffer.from(WINOGRAD_WASM_BASE64, 'base64'));
       const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
-      m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad, pad1: e.pad_1ch, conv1: e.conv_1ch, filterGrad1: e.filter_grad_1ch, adam: e.adam_update };
+      m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad, pad1: e.pad_1ch, conv1: e.conv_1ch, filterGrad1: e.filter_grad_1ch, adam: e.adam_update, broadcastRows: e.broadcast_rows };
     } catch {
       m = null;
     }
@@ -42,7 +43,7 @@ export function winogradModule(backend: WasmBackend): WinogradModule | undefined
 }
 
 /** Switch for A/B timing and ablations (`fer bench --ablation`); FER_NO_WINOGRAD=1 turns it off too. */
-export const WINOGRAD = { enabled: true, calls: 0, oneChannelCalls: 0 };
+export const WINOGRAD = { enabled: true, oneChannel: true, calls: 0, oneChannelCalls: 0 };
 
 /** Whether a convolution with this geometry runs here (and the module loads on this backend). */
 export function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
@@ -114,7 +115,7 @@ export function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: Tens
  */
 export function oneChannelApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo, forFilterGrad = false): boolean {
   return (
-    WINOGRAD.enabled &&
+    WINOGRAD.oneChannel &&
     !process.env.FER_NO_WINOGRAD &&
     info.inChannels === 1 &&
     info.outChannels % 8 === 0 &&
