@@ -13,6 +13,10 @@ export interface EpochRecord {
   val_loss: number;
   val_acc: number;
   seconds: number;
+  /** Resident memory of the whole process (all threads) at the end of the epoch, MiB. */
+  rss_mb?: number;
+  /** tf.memory().numTensors on the main thread at the end of the epoch (flat when nothing leaks). */
+  tensors?: number;
 }
 
 /** Writes a file so that readers see the old or the new content, never half of one. */
@@ -44,7 +48,12 @@ export async function readJson<T>(file: string, what: string): Promise<T> {
 export async function writeHistory(runDir: string, history: EpochRecord[]): Promise<void> {
   await writeJson(path.join(runDir, 'history.json'), history);
   const cols: (keyof EpochRecord)[] = ['epoch', 'loss', 'acc', 'val_loss', 'val_acc', 'seconds'];
-  const csv = [cols.join(','), ...history.map((h) => cols.map((c) => (c === 'epoch' ? h[c] : Number(h[c].toPrecision(6)))).join(','))].join('\n') + '\n';
+  if (history.some((h) => h.rss_mb !== undefined)) cols.push('rss_mb', 'tensors');
+  const cell = (h: EpochRecord, c: keyof EpochRecord) => {
+    const v = h[c];
+    return v === undefined ? '' : c === 'epoch' || c === 'tensors' ? String(v) : String(Number(v.toPrecision(6)));
+  };
+  const csv = [cols.join(','), ...history.map((h) => cols.map((c) => cell(h, c)).join(','))].join('\n') + '\n';
   await writeFileAtomic(path.join(runDir, 'history.csv'), csv);
 }
 
@@ -167,6 +176,8 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, optimiz
   const opt = await optimizer.getWeights();
   const encoded = await tf.io.encodeWeights(opt.map((w, i) => ({ name: `w${i}`, tensor: w.tensor })));
   const optData = encoded.data instanceof ArrayBuffer ? new Uint8Array(encoded.data) : new Uint8Array(tf.io.concatenateArrayBuffers(encoded.data as ArrayBuffer[]));
+  // getWeights makes a new scalar for the iteration count each call (the rest are the live moments)
+  tf.dispose(opt.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
   await writeDirAtomic(dir, {
     'model.json': json,
     'weights.bin': weights,
@@ -189,6 +200,7 @@ export async function loadCheckpoint(dir: string, optimizer: tf.Optimizer): Prom
   const named = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), state.optimizer.specs);
   // Adam matches moments to variables by position, so names do not matter; order is trainableWeights'.
   await optimizer.setWeights(state.optimizer.specs.map((s) => ({ name: s.name, tensor: named[s.name] })));
+  tf.dispose(Object.values(named)); // setWeights copies them into variables
   return { model, state };
 }
 

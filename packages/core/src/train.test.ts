@@ -68,8 +68,11 @@ describe('training', () => {
       expect(existsSync(path.join(out, f)), f).toBe(true);
     }
     const csv = readFileSync(path.join(out, 'history.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('epoch,loss,acc,val_loss,val_acc,seconds');
+    expect(csv[0]).toBe('epoch,loss,acc,val_loss,val_acc,seconds,rss_mb,tensors');
     expect(csv).toHaveLength(4);
+    // memory is recorded per epoch, and no tensor accumulates on the main thread from epoch to epoch
+    expect(r.history.every((h) => (h.rss_mb ?? 0) > 50)).toBe(true);
+    expect(r.history[2].tensors).toBe(r.history[1].tensors);
     // the saved model is the trained one
     const loaded = await loadModel(path.join(out, 'model'));
     const again = await evaluateModel(loaded, validation);

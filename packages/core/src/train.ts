@@ -171,7 +171,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       callbacks.onPhase?.('validate');
       await stepper.sync();
       const v = await evaluateModel(model, validation);
-      const record: EpochRecord = { epoch: epoch + 1, loss: lossSum / seen, acc: correct / seen, val_loss: v.loss, val_acc: v.accuracy, seconds: (performance.now() - t0) / 1000 };
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        loss: lossSum / seen,
+        acc: correct / seen,
+        val_loss: v.loss,
+        val_acc: v.accuracy,
+        seconds: (performance.now() - t0) / 1000,
+        rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
+        tensors: tf.memory().numTensors,
+      };
       history.push(record);
       await writeHistory(outDir, history);
       await saveModel(model, dirs.model);

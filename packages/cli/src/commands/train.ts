@@ -223,7 +223,7 @@ export const train: Command = {
           onEpochEnd: async (r: EpochRecord) => {
             bar.clear();
             console.log(
-              `epoch ${String(r.epoch).padStart(String(cfg.epochs).length)}/${cfg.epochs}  loss ${r.loss.toFixed(4)}  acc ${(r.acc * 100).toFixed(2)}%  val_loss ${r.val_loss.toFixed(4)}  val_acc ${(r.val_acc * 100).toFixed(2)}%  ${formatDuration(r.seconds)}`,
+              `epoch ${String(r.epoch).padStart(String(cfg.epochs).length)}/${cfg.epochs}  loss ${r.loss.toFixed(4)}  acc ${(r.acc * 100).toFixed(2)}%  val_loss ${r.val_loss.toFixed(4)}  val_acc ${(r.val_acc * 100).toFixed(2)}%  ${formatDuration(r.seconds)}${r.rss_mb === undefined ? '' : `  rss ${r.rss_mb} MB`}`,
             );
             if (plotHistory) await plotHistory(outDir).catch((e: Error) => console.error(`(could not draw the history plots: ${e.message})`));
           },
