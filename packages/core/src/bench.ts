@@ -94,6 +94,7 @@ export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; smallChann
   { stage: '+ first conv layer unfused: no dL/dimages', kernels: [], switches: ['unfusedInput'] },
   { stage: '+ Mean gradient without a ones tensor', kernels: ['Mean_grad'] },
   { stage: '+ fused Adam', kernels: [], switches: ['fusedAdam'] },
+  { stage: '+ dense layers on fer\'s matrix product', kernels: ['_FusedMatMul'], switches: ['matmul'] },
 ];
 
 const PYTHON = '/usr/bin/python3';
@@ -206,6 +207,7 @@ const SWITCHES = {
   oneChannel: (on: boolean) => (WINOGRAD.oneChannel = on),
   unfusedInput: (on: boolean) => (MODEL_BUILD.unfusedInputConv = on),
   fusedAdam: (on: boolean) => (FUSED_ADAM.enabled = on),
+  matmul: (on: boolean) => (WINOGRAD.matmul = on),
 };
 
 async function measureAblation(batch: number, seconds: number, log: (l: string) => void): Promise<AblationRow[]> {

@@ -12,6 +12,7 @@ import { leakyReluConfig } from './LeakyRelu.js';
 import { meanConfig } from './Mean.js';
 import { meanGradConfig } from './Mean_grad.js';
 import { ferMeanGradConfig } from './MeanGrad.js';
+import { fusedMatMulConfig } from './FusedMatMul.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { maxPoolConfig } from './MaxPool.js';
 import { rememberStock, stockKernel } from './stock.js';
@@ -33,6 +34,7 @@ export const WASM_TRAINING_KERNELS: tf.KernelConfig[] = [
   conv2DConfig,
   fusedConv2DConfig,
   ferMeanGradConfig,
+  fusedMatMulConfig,
 ];
 
 /**

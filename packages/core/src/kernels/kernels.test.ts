@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from './index.js';
 import { maxRelDiff, randomArray, runOn } from './test_util.js';
+import { WINOGRAD } from './winograd.js';
 
 const input = (shape: number[], seed: number) => ({ values: randomArray(shape.reduce((a, b) => a * b, 1), seed), shape });
 
@@ -97,20 +98,42 @@ describe('MaxPoolGrad where a window is all negative', () => {
   });
 });
 
-describe('BatchMatMul', () => {
+describe('BatchMatMul and _FusedMatMul', () => {
+  // n = 3: tfjs's kernel (after transposes); n = 8 and 12: fer's native product (n % 4 == 0), m odd and even
   it.each([
-    [false, false],
-    [true, false],
-    [false, true],
-    [true, true],
-  ])('transposeA=%s transposeB=%s matches the cpu backend', async (ta, tb) => {
-    const [m, k, n] = [5, 7, 3];
-    const a = input([2, ...(ta ? [k, m] : [m, k])], 6);
-    const b = input([2, ...(tb ? [n, k] : [k, n])], 7);
+    [5, 7, 3, false, false, 2, 2],
+    [5, 7, 3, true, true, 2, 2],
+    [5, 7, 8, false, false, 2, 2],
+    [5, 7, 8, true, false, 2, 2],
+    [6, 9, 12, false, true, 2, 2],
+    [3, 33, 16, true, true, 1, 1],
+    [4, 6, 8, false, false, 1, 3],
+    [4, 6, 8, true, true, 3, 1],
+  ])('m=%i k=%i n=%i transposeA=%s transposeB=%s batches %i x %i matches the cpu backend', async (m, k, n, ta, tb, ba, bb) => {
+    const a = input([ba, ...(ta ? [k, m] : [m, k])], 6);
+    const b = input([bb, ...(tb ? [n, k] : [k, n])], 7);
     const attrs = { transposeA: ta, transposeB: tb };
     const [ref] = await runOn('cpu', 'BatchMatMul', { a, b }, attrs);
+    const calls = WINOGRAD.matmulCalls;
     const [got] = await runOn('wasm', 'BatchMatMul', { a, b }, attrs);
+    expect(WINOGRAD.matmulCalls - calls).toBe(n % 4 === 0 ? 1 : 0);
     expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    [false, false],
+    [true, true],
+  ])('a dense layer (_FusedMatMul with a bias) matches the cpu backend, transposeA=%s transposeB=%s', async (ta, tb) => {
+    const [m, k, n] = [7, 20, 12];
+    const a = input([1, ...(ta ? [k, m] : [m, k])], 8);
+    const b = input([1, ...(tb ? [n, k] : [k, n])], 9);
+    const bias = input([n], 10);
+    const attrs = { transposeA: ta, transposeB: tb, activation: 'linear' };
+    const [ref] = await runOn('cpu', '_FusedMatMul', { a, b, bias }, attrs);
+    const calls = WINOGRAD.matmulCalls;
+    const [got] = await runOn('wasm', '_FusedMatMul', { a, b, bias }, attrs);
+    expect(WINOGRAD.matmulCalls - calls).toBe(1);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
   });
 });

@@ -496,6 +496,31 @@ void broadcast_rows(const float *src, float *dst, int rows, int c, float scale) 
   }
 }
 
+// ---- dense layers ---------------------------------------------------------------------------------
+
+// C [m][n] = op(A) B (+ bias [n]), B [k][n], op(A) = A [m][k] or, transposed, A [k][m]; n % 4 == 0.
+EXPORT("matmul")
+void matmul(const float *A, const float *B, const float *bias, float *C, int m, int n, int k, int transA) {
+  if (transA)
+    gemm(A, 1, m, B, n, C, n, m, n, k, 0);
+  else
+    gemm(A, k, 1, B, n, C, n, m, n, k, 0);
+  if (bias)
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j += 4) STORE(C + i * n + j, LOAD(C + i * n + j) + LOAD(bias + j));
+}
+
+// dst [cols][rows] = src [rows][cols]^T, in 8 x 8 blocks.
+EXPORT("transpose2d")
+void transpose2d(const float *src, float *dst, int rows, int cols) {
+  for (int r0 = 0; r0 < rows; r0 += 8)
+    for (int c0 = 0; c0 < cols; c0 += 8) {
+      const int r1 = r0 + 8 < rows ? r0 + 8 : rows, c1 = c0 + 8 < cols ? c0 + 8 : cols;
+      for (int r = r0; r < r1; r++)
+        for (int c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c];
+    }
+}
+
 // For benchmarks of the matrix product alone: C [m][n] = A [m][k] B [k][n], `reps` times.
 EXPORT("gemm_bench")
 void gemm_bench(const float *A, const float *B, float *C, int m, int n, int k, int reps) {

@@ -17,6 +17,8 @@ export interface WinogradModule {
   pad1(x: number, xp: number, n: number, h: number, w: number, ph: number, pw: number, top: number, left: number): void;
   conv1(xp: number, g: number, bias: number, y: number, n: number, ph: number, pw: number, oh: number, ow: number, co: number, kh: number, kw: number): void;
   filterGrad1(xp: number, dy: number, dg: number, n: number, ph: number, pw: number, oh: number, ow: number, co: number, kh: number, kw: number): void;
+  matmul(a: number, b: number, bias: number, c: number, m: number, n: number, k: number, transA: number): void;
+  transpose2d(src: number, dst: number, rows: number, cols: number): void;
   broadcastRows(src: number, dst: number, rows: number, c: number, scale: number): void;
   adam(w: number, m: number, v: number, g: number, wo: number, mo: number, vo: number, n: number, b1: number, b2: number, lr: number, eps: number, c1: number, c2: number): void;
 }
@@ -33,7 +35,7 @@ export function winogradModule(backend: WasmBackend): WinogradModule | undefined
     try {
       bytes ??= Uint8Array.from(Buffer.from(WINOGRAD_WASM_BASE64, 'base64'));
       const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
-      m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad, pad1: e.pad_1ch, conv1: e.conv_1ch, filterGrad1: e.filter_grad_1ch, adam: e.adam_update, broadcastRows: e.broadcast_rows };
+      m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad, pad1: e.pad_1ch, conv1: e.conv_1ch, filterGrad1: e.filter_grad_1ch, adam: e.adam_update, broadcastRows: e.broadcast_rows, matmul: e.matmul, transpose2d: e.transpose2d };
     } catch {
       m = null;
     }
@@ -43,7 +45,7 @@ export function winogradModule(backend: WasmBackend): WinogradModule | undefined
 }
 
 /** Switch for A/B timing and ablations (`fer bench --ablation`); FER_NO_WINOGRAD=1 turns it off too. */
-export const WINOGRAD = { enabled: true, oneChannel: true, calls: 0, oneChannelCalls: 0 };
+export const WINOGRAD = { enabled: true, oneChannel: true, matmul: true, calls: 0, oneChannelCalls: 0, matmulCalls: 0 };
 
 /** Whether a convolution with this geometry runs here (and the module loads on this backend). */
 export function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
@@ -158,4 +160,38 @@ export function oneChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: Te
   m.filterGrad1(offsetOf(backend, xp), offsetOf(backend, dy), offsetOf(backend, dg), info.batchSize, ph, pw, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth);
   dispose(backend, xp);
   return dg;
+}
+
+/**
+ * op(a) op(b) (+ bias) on fer's matrix product for float32 operands of rank 2 or 3 whose batch sizes
+ * match or are 1 and whose result has a multiple of 4 columns (the dense layers of the seed CNN: XNNPACK
+ * re-packs a weight matrix that changes every step, and runs transposed operands as a slow loop).
+ * Undefined where it does not apply.
+ */
+export function nativeMatMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, bias?: TensorInfo): TensorInfo | undefined {
+  const mod = winogradModule(backend);
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (!mod || !WINOGRAD.matmul || process.env.FER_NO_WINOGRAD || a.dtype !== 'float32' || b.dtype !== 'float32' || ra !== rb || ra < 2 || ra > 3) return undefined;
+  const batchA = ra === 3 ? a.shape[0] : 1;
+  const batchB = rb === 3 ? b.shape[0] : 1;
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return undefined;
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (k !== kb || n % 4 !== 0 || m === 0 || n === 0 || k === 0) return undefined;
+  if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
+  const batch = Math.max(batchA, batchB);
+  WINOGRAD.matmulCalls++;
+  const bT = transposeB ? backend.makeOutput([batchB, k, n], 'float32') : undefined;
+  const out = backend.makeOutput(ra === 3 ? [batch, m, n] : [m, n], 'float32');
+  const [ao, bo, co] = [offsetOf(backend, a), offsetOf(backend, bT ?? b), offsetOf(backend, out)];
+  if (bT) for (let i = 0; i < batchB; i++) mod.transpose2d(offsetOf(backend, b) + i * n * k * 4, bo + i * k * n * 4, n, k);
+  const biasOffset = bias ? offsetOf(backend, bias) : 0;
+  for (let i = 0; i < batch; i++) {
+    mod.matmul(ao + (batchA > 1 ? i : 0) * m * k * 4, bo + (batchB > 1 ? i : 0) * k * n * 4, biasOffset, co + i * m * n * 4, m, n, k, transposeA ? 1 : 0);
+  }
+  if (bT) dispose(backend, bT);
+  return out;
 }
