@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FerError } from './errors.js';
 import { IMAGE_SIZE } from './classes.js';
+import { InputConv2D } from './models.js';
 
 /** One row of history.json / history.csv. */
 export interface EpochRecord {
@@ -61,8 +62,12 @@ export async function readHistory(runDir: string): Promise<EpochRecord[]> {
   return readJson<EpochRecord[]>(path.join(runDir, 'history.json'), 'run directory');
 }
 
-/** Serialises a model to tfjs layers format (model.json + weights.bin) in memory. */
-export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: string; weights: Uint8Array }> {
+/**
+ * Serialises a model to tfjs layers format (model.json + weights.bin) in memory. `portable`: fer's own
+ * layer classes are written as the tfjs class they compute (InputConv2D as Conv2D), so that plain
+ * TensorFlow.js (a browser, Python's tensorflowjs) loads the file; checkpoints keep fer's classes.
+ */
+export async function modelArtifacts(model: tf.LayersModel, opts: { portable?: boolean } = {}): Promise<{ json: string; weights: Uint8Array }> {
   let captured: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -76,10 +81,21 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: str
     format: 'layers-model',
     generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
     convertedBy: null,
-    modelTopology: a.modelTopology,
+    modelTopology: opts.portable ? portableTopology(a.modelTopology) : a.modelTopology,
     weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
   });
   return { json, weights: data };
+}
+
+/** fer's layer classes that are a tfjs class computed another way, by their tfjs name. */
+const PORTABLE_CLASS: Record<string, string> = { [InputConv2D.className]: 'Conv2D' };
+
+function portableTopology(topology: unknown): unknown {
+  if (Array.isArray(topology)) return topology.map(portableTopology);
+  if (!topology || typeof topology !== 'object') return topology;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(topology)) out[k] = k === 'class_name' && typeof v === 'string' && PORTABLE_CLASS[v] ? PORTABLE_CLASS[v] : portableTopology(v);
+  return out;
 }
 
 /**
@@ -102,7 +118,7 @@ export async function writeDirAtomic(dir: string, files: Record<string, string |
 
 /** Saves a model in tfjs layers format to `dir` (model.json + weights.bin), atomically. */
 export async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
-  const { json, weights } = await modelArtifacts(model);
+  const { json, weights } = await modelArtifacts(model, { portable: true });
   await writeDirAtomic(dir, { 'model.json': json, 'weights.bin': weights });
 }
 

@@ -73,8 +73,14 @@ describe('training', () => {
     // memory is recorded per epoch, and no tensor accumulates on the main thread from epoch to epoch
     expect(r.history.every((h) => (h.rss_mb ?? 0) > 50)).toBe(true);
     expect(r.history[2].tensors).toBe(r.history[1].tensors);
+    // the exported model is plain TensorFlow.js (fer's unfused first layer is saved as the Conv2D it computes);
+    // checkpoints keep fer's class, so that a resumed run trains exactly as the uninterrupted one
+    const exported = readFileSync(path.join(out, 'model/model.json'), 'utf8');
+    expect(exported).not.toContain('FerInputConv2D');
+    expect(readFileSync(path.join(out, 'checkpoints/last/model.json'), 'utf8')).toContain('FerInputConv2D');
     // the saved model is the trained one
     const loaded = await loadModel(path.join(out, 'model'));
+    expect(loaded.layers[0].getClassName()).toBe('Conv2D');
     const again = await evaluateModel(loaded, validation);
     expect(again.accuracy).toBeCloseTo(r.history[2].val_acc, 5);
   });
