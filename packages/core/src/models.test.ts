@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { seedCnn, simpleCnn, summarizeModel, formatSummary, buildModel } from './models.js';
+import { seedCnn, simpleCnn, summarizeModel, formatSummary, buildModel, MODEL_BUILD } from './models.js';
 import { selectBackend } from './backend.js';
 
 beforeAll(async () => {
@@ -67,10 +67,19 @@ describe('models', () => {
     const filterGrads = prof.kernels.filter((k) => k.name === 'Conv2DBackpropFilter');
     expect(filterGrads).toHaveLength(4); // every conv layer's dW ...
     expect(inputGrads).toHaveLength(0); // ... but no dL/dimages
-    const g = tf.grad((im: tf.Tensor) => tf.sum(m.predict(im) as tf.Tensor))(x);
+    // the same weights in a stock tf.layers.conv2d model: the same outputs and the same input gradients
+    MODEL_BUILD.unfusedInputConv = false;
+    const stock = seedCnn({ width: 1 / 8, seed: 3 });
+    MODEL_BUILD.unfusedInputConv = true;
+    expect(stock.layers[0].getClassName()).toBe('Conv2D');
+    stock.setWeights(m.getWeights());
+    const f = (net: tf.LayersModel) => (im: tf.Tensor) => tf.sum(tf.mul(net.apply(im, { training: true }) as tf.Tensor, y));
+    const g = tf.grad(f(m))(x);
+    const gStock = tf.grad(f(stock))(x);
     expect(g.shape).toEqual([2, 48, 48, 1]);
     expect(tf.max(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
-    tf.dispose([x, y, g]);
+    expect(tf.max(tf.abs(tf.sub(g, gStock))).dataSync()[0]).toBeLessThan(1e-5 * tf.max(tf.abs(gStock)).dataSync()[0] + 1e-7);
+    tf.dispose([x, y, g, gStock]);
     tf.disposeVariables();
   });
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FerError } from './errors.js';
+import { conv2dBias } from './conv_bias_op.js';
 import { IMAGE_SIZE, NUM_CLASSES } from './classes.js';
 
 export const MODEL_NAMES = ['seed', 'simple'] as const;
@@ -30,11 +31,11 @@ interface ConvSpec {
 const Conv2DLayer = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor as new (args: Parameters<typeof tf.layers.conv2d>[0]) => tf.layers.Layer;
 
 /**
- * The first convolution of a net, exactly tf.layers.conv2d but run as conv2d + bias-add instead of
- * tfjs's fused op. The fused op's gradient computes dL/dx together with dL/dW, and for the first layer
- * dL/dx is the gradient with respect to the images, which training never uses (about a tenth of a
- * training step of the seed CNN on wasm). Unfused, each gradient is computed only when asked for, so
- * saliency maps still get theirs.
+ * The first convolution of a net, exactly tf.layers.conv2d but run as fer's conv2d + bias op
+ * (conv_bias_op.ts) instead of tfjs's fused op, whose gradient computes dL/dx together with dL/dW: for
+ * the first layer dL/dx is the gradient with respect to the images, which training never uses (about a
+ * tenth of a training step of the seed CNN on wasm). Here each gradient is computed only when asked
+ * for, so saliency maps still get theirs.
  */
 export class InputConv2D extends Conv2DLayer {
   static className = 'FerInputConv2D';
@@ -43,8 +44,10 @@ export class InputConv2D extends Conv2DLayer {
     const self = this as any;
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      const dilated = self.dilationRate.some((d: number) => d !== 1);
+      if (self.useBias && !dilated && String(self.activation.getClassName()).toLowerCase() === 'linear') return conv2dBias(x, self.kernel.read(), self.bias.read(), self.strides, self.padding);
       const y = tf.conv2d(x, self.kernel.read(), self.strides, self.padding, 'NHWC', self.dilationRate);
-      return self.useBias ? tf.add(y, self.bias.read()) : y;
+      return self.activation.apply(self.useBias ? tf.add(y, self.bias.read()) : y);
     });
   }
 }
