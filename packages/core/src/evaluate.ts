@@ -55,3 +55,20 @@ export function scorePredictions(probs: Float32Array, labels: Int8Array): Evalua
 export async function evaluateModel(model: tf.LayersModel, data: FaceDataset, batchSize = 256): Promise<Evaluation> {
   return scorePredictions(await predictProbabilities(model, data, batchSize), data.labels);
 }
+
+/** evaluateModel with another way to get logits (n x 7) of a batch, such as the data-parallel stepper's workers. */
+export async function evaluateWith(logitsOf: (x: Float32Array) => Promise<Float32Array>, data: FaceDataset, batchSize = 512): Promise<Evaluation> {
+  const probs = new Float32Array(data.size * NUM_CLASSES);
+  for (let s = 0; s < data.size; s += batchSize) {
+    const e = Math.min(data.size, s + batchSize);
+    const logits = await logitsOf(toInput(data.pixels, s, e));
+    for (let i = 0; i < e - s; i++) {
+      const row = logits.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
+      const max = Math.max(...row);
+      let sum = 0;
+      for (let c = 0; c < NUM_CLASSES; c++) sum += Math.exp(row[c] - max);
+      for (let c = 0; c < NUM_CLASSES; c++) probs[(s + i) * NUM_CLASSES + c] = Math.exp(row[c] - max) / sum;
+    }
+  }
+  return scorePredictions(probs, data.labels);
+}

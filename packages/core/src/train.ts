@@ -8,7 +8,7 @@ import type { FaceDataset } from './data/dataset.js';
 import { mulberry32 } from './data/synthetic.js';
 import { buildModel, type ModelName } from './models.js';
 import { createLocalStepper } from './parallel/stepper.js';
-import { evaluateModel, toInput } from './evaluate.js';
+import { evaluateModel, evaluateWith, toInput } from './evaluate.js';
 import { loadCheckpoint, saveCheckpoint, saveModel, writeHistory, type CheckpointState, type EpochRecord } from './run.js';
 
 /** One optimisation step on a batch: createLocalStepper (this thread) or createDataParallelStepper (worker_threads), both in parallel/. */
@@ -17,6 +17,8 @@ export interface BatchStepper {
   step(x: Float32Array, labels: Int32Array): Promise<{ loss: number; correct: number }>;
   /** Brings the main thread's model (weights incl. BatchNorm moving stats) up to date, before evaluating or saving. */
   sync(): Promise<void>;
+  /** Logits (n x 7, inference mode) of the main model's weights, where the stepper can spread them over its workers. */
+  predict?(x: Float32Array): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
 
@@ -170,7 +172,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       callbacks.onPhase?.('validate');
       await stepper.sync();
-      const v = await evaluateModel(model, validation);
+      const v = stepper.predict ? await evaluateWith((xb) => stepper.predict!(xb), validation) : await evaluateModel(model, validation);
       const record: EpochRecord = {
         epoch: epoch + 1,
         loss: lossSum / seen,
