@@ -11,7 +11,7 @@ import { syntheticFaces } from './data/synthetic.js';
 import { useFerKernels } from './kernels/index.js';
 import { formatKernelProfile, profileKernels, type KernelTime } from './kernels/profile.js';
 import { SMALL_CHANNELS } from './kernels/small_channels.js';
-import { WINOGRAD } from './kernels/winograd.js';
+import { NATIVE } from './kernels/native.js';
 import { FUSED_ADAM } from './kernels/fused_adam.js';
 import { MODEL_BUILD, seedCnn } from './models.js';
 import { createDataParallelStepper, createLocalStepper, type BatchStepper } from './parallel/stepper.js';
@@ -203,11 +203,11 @@ async function profileBackend(backend: string, batch: number): Promise<{ backend
 
 /** On/off switches of the optimisations that are not kernels of their own. */
 const SWITCHES = {
-  winograd: (on: boolean) => (WINOGRAD.enabled = on),
-  oneChannel: (on: boolean) => (WINOGRAD.oneChannel = on),
+  winograd: (on: boolean) => (NATIVE.winograd = on),
+  oneChannel: (on: boolean) => (NATIVE.oneChannel = on),
   unfusedInput: (on: boolean) => (MODEL_BUILD.unfusedInputConv = on),
   fusedAdam: (on: boolean) => (FUSED_ADAM.enabled = on),
-  matmul: (on: boolean) => (WINOGRAD.matmul = on),
+  matmul: (on: boolean) => (NATIVE.matmul = on),
 };
 
 async function measureAblation(batch: number, seconds: number, log: (l: string) => void): Promise<AblationRow[]> {

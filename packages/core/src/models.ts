@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FerError } from './errors.js';
-import { conv2dBias } from './conv_bias_op.js';
+import { conv2dBias } from './kernels/FerConv2DBias.js';
 import { IMAGE_SIZE, NUM_CLASSES } from './classes.js';
 
 export const MODEL_NAMES = ['seed', 'simple'] as const;

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock, stockKernel } from './stock.js';
 import { dispose, transposeInfo, type TensorInfo, type WasmBackend } from './wasm_util.js';
-import { nativeMatMul } from './winograd.js';
+import { nativeMatMul } from './native.js';
 
 /**
- * Matrix products on fer's own kernel (nativeMatMul, winograd.c) where it applies. Otherwise, with transposed operands: The stock wasm kernel runs XNNPACK only for plain
+ * Matrix products on fer's own kernel (nativeMatMul, native.c) where it applies. Otherwise, with transposed operands: The stock wasm kernel runs XNNPACK only for plain
  * operands and a slow loop otherwise (20 ms instead of 1.3 ms for the dense layer's dW = x^T dy);
  * materialising the transpose first costs 0.1 ms. Dense-layer gradients are exactly these products.
  */

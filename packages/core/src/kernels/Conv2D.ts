@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock, stockKernel } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
-import { oneChannelApplies, oneChannelConv2D, winogradApplies, winogradConv2D } from './winograd.js';
+import { oneChannelApplies, oneChannelConv2D, winogradApplies, winogradConv2D } from './native.js';
 
-type ConvAttrs = {
+export type ConvAttrs = {
   strides: number | [number, number];
   pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
   dataFormat: 'NHWC' | 'NCHW';
@@ -12,7 +12,7 @@ type ConvAttrs = {
   activation?: string;
 };
 
-function convInfo(x: TensorInfo, filter: TensorInfo, a: ConvAttrs): tf.backend_util.Conv2DInfo {
+export function convInfo(x: TensorInfo, filter: TensorInfo, a: ConvAttrs): tf.backend_util.Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number],
@@ -25,7 +25,7 @@ function convInfo(x: TensorInfo, filter: TensorInfo, a: ConvAttrs): tf.backend_u
   );
 }
 
-/** Conv2D: 3x3 stride-1 convolutions by Winograd and one-channel ones directly (winograd.ts), the rest on XNNPACK (tfjs's kernel). */
+/** Conv2D: 3x3 stride-1 convolutions by Winograd and one-channel ones directly (native.ts), the rest on XNNPACK (tfjs's kernel). */
 function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackend; attrs: ConvAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const info = convInfo(inputs.x, inputs.filter, attrs);
@@ -34,33 +34,11 @@ function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: 
   return callStock(tf.Conv2D, args as never);
 }
 
-/** FusedConv2D with a bias and no activation (what tf.layers.conv2d runs) likewise; others to XNNPACK. */
-function fusedConv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo }; backend: WasmBackend; attrs: ConvAttrs }): TensorInfo {
-  const { inputs, backend, attrs } = args;
-  const linear = attrs.activation === undefined || attrs.activation === 'linear';
-  const bias = inputs.bias;
-  const info = convInfo(inputs.x, inputs.filter, attrs);
-  if (linear && !inputs.preluActivationWeights && (!bias || (bias.shape.length === 1 && bias.shape[0] === info.outChannels))) {
-    if (winogradApplies(backend, info)) return winogradConv2D(backend, inputs.x, inputs.filter, bias, info);
-    if (oneChannelApplies(backend, info)) return oneChannelConv2D(backend, inputs.x, inputs.filter, bias, info);
-  }
-  return callStock(tf.FusedConv2D, args as never);
-}
-
 export const conv2DConfig: tf.KernelConfig = {
   kernelName: tf.Conv2D,
   backendName: 'wasm',
   kernelFunc: conv2D as unknown as tf.KernelFunc,
   get setupFunc() {
     return stockKernel(tf.Conv2D)?.setupFunc;
-  },
-};
-
-export const fusedConv2DConfig: tf.KernelConfig = {
-  kernelName: tf.FusedConv2D,
-  backendName: 'wasm',
-  kernelFunc: fusedConv2D as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.FusedConv2D)?.setupFunc;
   },
 };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SMALL_CHANNELS, smallChannelsBackpropFilter } from './small_channels.js';
-import { oneChannelApplies, oneChannelFilterGrad, winogradApplies, winogradFilterGrad } from './winograd.js';
+import { oneChannelApplies, oneChannelFilterGrad, winogradApplies, winogradFilterGrad } from './native.js';
 import { callKernel, dispose, transposeInfo, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**

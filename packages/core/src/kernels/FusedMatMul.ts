@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock, stockKernel } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
-import { nativeMatMul } from './winograd.js';
+import { nativeMatMul } from './native.js';
 
 /** A dense layer's forward pass (matrix product + bias, no activation) on fer's matrix product; the rest to tfjs's kernel. */
 function fusedMatMul(args: {

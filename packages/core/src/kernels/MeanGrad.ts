@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { offsetOf } from './simd.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
-import { winogradModule } from './winograd.js';
+import { nativeModule } from './native.js';
 
 /** fer's kernel name: dx [..., c] = dy [c] / count on every row; the gradient of a mean over all axes but the last. */
 export const FER_MEAN_GRAD = 'FerMeanGrad';
@@ -11,7 +11,7 @@ function meanGrad(args: { inputs: { dy: TensorInfo }; backend: WasmBackend; attr
   const c = attrs.shape[attrs.shape.length - 1];
   const rows = tf.util.sizeFromShape(attrs.shape) / c;
   const out = backend.makeOutput(attrs.shape, 'float32');
-  winogradModule(backend)!.broadcastRows(offsetOf(backend, inputs.dy), offsetOf(backend, out), rows, c, 1 / rows);
+  nativeModule(backend)!.broadcastRows(offsetOf(backend, inputs.dy), offsetOf(backend, out), rows, c, 1 / rows);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { offsetOf } from './simd.js';
-import { winogradModule } from './winograd.js';
+import { nativeModule } from './native.js';
 import type { WasmBackend } from './wasm_util.js';
 
 /** Switch for A/B timing and ablations; FER_NO_FUSED_ADAM=1 turns it off too. */
@@ -20,7 +20,7 @@ interface AdamInternals {
 
 /**
  * One Adam step for `vars` on the wasm backend as one native pass per variable (adam_update in
- * winograd.c), instead of tfjs's eleven kernels per variable (8 ms per seed-CNN step). The new weights
+ * native.c), instead of tfjs's eleven kernels per variable (8 ms per seed-CNN step). The new weights
  * and moments are assigned to the optimizer's and model's own variables, so its state (checkpoints,
  * getWeights) is what tfjs's AdamOptimizer would hold. They go into new buffers rather than in place:
  * XNNPACK caches packed weights by buffer, so a weight must change buffer when it changes value.
@@ -31,7 +31,7 @@ interface AdamInternals {
 export function fusedAdamStep(optimizer: tf.Optimizer, vars: tf.Variable[], grads: (tf.Tensor | number)[]): boolean {
   if (!FUSED_ADAM.enabled || process.env.FER_NO_FUSED_ADAM || tf.getBackend() !== 'wasm' || optimizer.getClassName() !== 'Adam') return false;
   const backend = tf.backend() as WasmBackend;
-  const mod = winogradModule(backend);
+  const mod = nativeModule(backend);
   const o = optimizer as unknown as AdamInternals;
   const m1 = o.accumulatedFirstMoment;
   const m2 = o.accumulatedSecondMoment;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { batchNormGradSumsConfig } from './BatchNormGradSums.js';
-import { conv2DConfig, fusedConv2DConfig } from './Conv2D.js';
+import { conv2DConfig } from './Conv2D.js';
+import { fusedConv2DConfig } from './FusedConv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from './index.js';
 import { maxRelDiff, randomArray, runOn } from './test_util.js';
-import { WINOGRAD } from './winograd.js';
+import { NATIVE } from './native.js';
 
 const input = (shape: number[], seed: number) => ({ values: randomArray(shape.reduce((a, b) => a * b, 1), seed), shape });
 
@@ -114,9 +114,9 @@ describe('BatchMatMul and _FusedMatMul', () => {
     const b = input([bb, ...(tb ? [n, k] : [k, n])], 7);
     const attrs = { transposeA: ta, transposeB: tb };
     const [ref] = await runOn('cpu', 'BatchMatMul', { a, b }, attrs);
-    const calls = WINOGRAD.matmulCalls;
+    const calls = NATIVE.matmulCalls;
     const [got] = await runOn('wasm', 'BatchMatMul', { a, b }, attrs);
-    expect(WINOGRAD.matmulCalls - calls).toBe(n % 4 === 0 ? 1 : 0);
+    expect(NATIVE.matmulCalls - calls).toBe(n % 4 === 0 ? 1 : 0);
     expect(got.shape).toEqual(ref.shape);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
   });
@@ -131,9 +131,9 @@ describe('BatchMatMul and _FusedMatMul', () => {
     const bias = input([n], 10);
     const attrs = { transposeA: ta, transposeB: tb, activation: 'linear' };
     const [ref] = await runOn('cpu', '_FusedMatMul', { a, b, bias }, attrs);
-    const calls = WINOGRAD.matmulCalls;
+    const calls = NATIVE.matmulCalls;
     const [got] = await runOn('wasm', '_FusedMatMul', { a, b, bias }, attrs);
-    expect(WINOGRAD.matmulCalls - calls).toBe(1);
+    expect(NATIVE.matmulCalls - calls).toBe(1);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
   });
 });

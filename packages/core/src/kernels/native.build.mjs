@@ -1,6 +1,6 @@
-// Compiles winograd.c to winograd_wasm.ts (the module as base64), so that the package needs no toolchain:
+// Compiles native.c to native_wasm.ts (the module as base64), so that the package needs no toolchain:
 //   apt-get install clang lld && npm install --prefix /tmp/wabt wabt@1.0.39 &&
-//   WABT=/tmp/wabt/node_modules/wabt node src/kernels/winograd.build.mjs
+//   WABT=/tmp/wabt/node_modules/wabt node src/kernels/native.build.mjs
 // The module imports tfjs's memory, so it must not use the C stack (which would live in tfjs's heap):
 // the build fails if any function touches the stack pointer or the module has data segments.
 import { execFileSync } from 'node:child_process';
@@ -11,21 +11,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(mkdtempSync(join(tmpdir(), 'fer-wino-')), 'winograd.wasm');
+const out = join(mkdtempSync(join(tmpdir(), 'fer-native-')), 'native.wasm');
 execFileSync('clang', [
   '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib', '-fno-builtin', '-ffp-contract=off',
   '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all',
-  '-o', out, join(here, 'winograd.c'),
+  '-o', out, join(here, 'native.c'),
 ], { stdio: 'inherit' });
 const buffer = readFileSync(out);
 const require = createRequire(import.meta.url);
 const wabt = await require(process.env.WABT ?? 'wabt')();
 const text = wabt.readWasm(buffer, { readDebugNames: false, simd: true, bulk_memory: true }).toText({});
 if (/global\.(get|set)/.test(text) || /\(data /.test(text)) {
-  throw new Error('winograd.c uses the C stack or static data: the module shares tfjs memory and must not');
+  throw new Error('native.c uses the C stack or static data: the module shares tfjs memory and must not');
 }
 writeFileSync(
-  join(here, 'winograd_wasm.ts'),
-  `// Generated from winograd.c by winograd.build.mjs; do not edit.\nexport const WINOGRAD_WASM_BASE64 =\n  '${buffer.toString('base64')}';\n`,
+  join(here, 'native_wasm.ts'),
+  `// Generated from native.c by native.build.mjs; do not edit.\nexport const NATIVE_WASM_BASE64 =\n  '${buffer.toString('base64')}';\n`,
 );
-console.log(`winograd_wasm.ts: ${buffer.length} bytes of wasm`);
+console.log(`native_wasm.ts: ${buffer.length} bytes of wasm`);

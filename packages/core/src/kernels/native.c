@@ -1,6 +1,8 @@
-// fer's Winograd F(4x4, 3x3) convolution for the tfjs wasm backend: forward (3x3, stride 1, any
-// padding) and the filter gradient, on NHWC tensors in the tfjs heap (the module imports its memory;
-// every pointer is a byte offset into it). A 3x3 convolution costs 36 multiplies per 4x4 output tile
+// fer's native kernels for the tfjs wasm backend, on tensors in the tfjs heap (the module imports its
+// memory; every pointer is a byte offset into it): Winograd convolutions, one-input-channel
+// convolutions, matrix products for dense layers, Adam, and a broadcast for mean gradients.
+//
+// Winograd F(4x4, 3x3): forward (3x3, stride 1, any padding) and the filter gradient, NHWC. A 3x3 convolution costs 36 multiplies per 4x4 output tile
 // and channel pair here instead of 144, so the three convolutions of a training step (forward, input
 // gradient as a forward convolution, filter gradient) each do about a quarter of the multiplies.
 //
@@ -9,7 +11,7 @@
 //
 // The elementwise products summed over channels are matrix products, one per position xi of the 6x6
 // tile: M[xi] = V[xi] (tiles x ci) * U[xi] (ci x co), and dU[xi] = V[xi]^T * dM[xi]. Channels are the
-// SIMD lanes of the transforms (c % 4 == 0). Built to winograd_wasm.ts by winograd.build.mjs (clang).
+// SIMD lanes of the transforms (c % 4 == 0). Built to native_wasm.ts by native.build.mjs (clang).
 // No function here uses the C stack (the build checks): the module shares tfjs's memory.
 
 #include <wasm_simd128.h>

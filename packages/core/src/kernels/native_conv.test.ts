@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maxRelDiff, randomArray, runOn } from './test_util.js';
 import { SMALL_CHANNELS } from './small_channels.js';
-import { WINOGRAD } from './winograd.js';
+import { NATIVE } from './native.js';
 
 // [n, h, w, ci, co, pad]: whole and partial 4x4 output tiles, 'same' and 'valid', channel counts that
 // fill the 4x8 matrix-product blocks and ones that leave remainders (rows and columns).
@@ -26,9 +26,9 @@ describe.each(cases)('Winograd F(4x4,3x3) n=%i h=%i w=%i ci=%i co=%i %s', (n, h,
 
   async function compare(kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>, attrs: Record<string, unknown>, winograd = true) {
     const [ref] = await runOn('cpu', kernel, inputs, attrs);
-    const before = WINOGRAD.calls;
+    const before = NATIVE.calls;
     const [got] = await runOn('wasm', kernel, inputs, attrs);
-    if (winograd) expect(WINOGRAD.calls).toBeGreaterThan(before); // the Winograd path ran, not XNNPACK
+    if (winograd) expect(NATIVE.calls).toBeGreaterThan(before); // the Winograd path ran, not XNNPACK
     expect(got.shape).toEqual(ref.shape);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-4);
   }
@@ -52,9 +52,9 @@ describe('Winograd falls back to XNNPACK', () => {
       for (const s of [1, 2]) {
         const attrs = { strides: [s, s], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
         const [ref] = await runOn('cpu', 'Conv2D', { x, filter }, attrs);
-        const before = WINOGRAD.calls;
+        const before = NATIVE.calls;
         const [got] = await runOn('wasm', 'Conv2D', { x, filter }, attrs);
-        expect(WINOGRAD.calls).toBe(before);
+        expect(NATIVE.calls).toBe(before);
         expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
       }
     }
@@ -81,9 +81,9 @@ describe.each(oneChannel)('one input channel n=%i h=%i w=%i co=%i k=%ix%i %s', (
   const common = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
   async function compare(kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>, attrs: Record<string, unknown>) {
     const [ref] = await runOn('cpu', kernel, inputs, attrs);
-    const before = WINOGRAD.oneChannelCalls;
+    const before = NATIVE.oneChannelCalls;
     const [got] = await runOn('wasm', kernel, inputs, attrs);
-    expect(WINOGRAD.oneChannelCalls).toBeGreaterThan(before);
+    expect(NATIVE.oneChannelCalls).toBeGreaterThan(before);
     expect(got.shape).toEqual(ref.shape);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
   }

@@ -1,15 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import { WINOGRAD_WASM_BASE64 } from './winograd_wasm.js';
+import { NATIVE_WASM_BASE64 } from './native_wasm.js';
 import { offsetOf } from './simd.js';
 import { dispose, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
- * 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3) (winograd.c): the forward pass (and so the input
- * gradient, which Conv2DBackpropInput runs as a forward convolution) and the filter gradient, each with
- * a quarter of the direct method's multiplies. Used for every 3x3, stride-1, undilated NHWC convolution
- * whose channel counts are multiples of 4; anything else goes to XNNPACK as before.
+ * fer's native kernels (native.c, compiled to WebAssembly SIMD), bound to the tfjs wasm backend's memory,
+ * and the tensor-level functions the kernel files call:
+ * - 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3): the forward pass (and so the input gradient,
+ *   which Conv2DBackpropInput runs as a forward convolution) and the filter gradient, each with a quarter
+ *   of the direct method's multiplies; for every 3x3, stride-1, undilated NHWC convolution whose channel
+ *   counts are multiples of 4 (anything else goes to XNNPACK as before);
+ * - one-input-channel convolutions (a grey image's first layer) and their filter gradient;
+ * - matrix products for dense layers.
  */
-export interface WinogradModule {
+export interface NativeModule {
   filter(g: number, U: number, ci: number, co: number): void;
   filterBack(dU: number, dg: number, ci: number, co: number): void;
   conv(x: number, U: number, bias: number, y: number, V: number, M: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number, padT: number, padL: number, tb: number): void;
@@ -24,16 +28,16 @@ export interface WinogradModule {
 }
 
 let bytes: Uint8Array | undefined;
-const instances = new WeakMap<WebAssembly.Memory, WinogradModule | null>();
+const instances = new WeakMap<WebAssembly.Memory, NativeModule | null>();
 
-/** fer's C kernels (winograd.c) bound to this backend's memory, or undefined where they cannot load. */
-export function winogradModule(backend: WasmBackend): WinogradModule | undefined {
+/** fer's C kernels (native.c) bound to this backend's memory, or undefined where they cannot load. */
+export function nativeModule(backend: WasmBackend): NativeModule | undefined {
   const memory = backend.wasm?.asm?.memory as WebAssembly.Memory | undefined;
   if (!memory) return undefined;
   let m = instances.get(memory);
   if (m === undefined) {
     try {
-      bytes ??= Uint8Array.from(Buffer.from(WINOGRAD_WASM_BASE64, 'base64'));
+      bytes ??= Uint8Array.from(Buffer.from(NATIVE_WASM_BASE64, 'base64'));
       const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
       m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad, pad1: e.pad_1ch, conv1: e.conv_1ch, filterGrad1: e.filter_grad_1ch, adam: e.adam_update, broadcastRows: e.broadcast_rows, matmul: e.matmul, transpose2d: e.transpose2d };
     } catch {
@@ -45,12 +49,12 @@ export function winogradModule(backend: WasmBackend): WinogradModule | undefined
 }
 
 /** Switch for A/B timing and ablations (`fer bench --ablation`); FER_NO_WINOGRAD=1 turns it off too. */
-export const WINOGRAD = { enabled: true, oneChannel: true, matmul: true, calls: 0, oneChannelCalls: 0, matmulCalls: 0 };
+export const NATIVE = { winograd: true, oneChannel: true, matmul: true, calls: 0, oneChannelCalls: 0, matmulCalls: 0 };
 
 /** Whether a convolution with this geometry runs here (and the module loads on this backend). */
 export function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
   return (
-    WINOGRAD.enabled &&
+    NATIVE.winograd &&
     !process.env.FER_NO_WINOGRAD &&
     info.filterHeight === 3 &&
     info.filterWidth === 3 &&
@@ -63,7 +67,7 @@ export function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv
     info.outChannels % 4 === 0 &&
     info.outHeight > 0 &&
     info.outWidth > 0 &&
-    winogradModule(backend) !== undefined
+    nativeModule(backend) !== undefined
   );
 }
 
@@ -80,8 +84,8 @@ function tileCount(info: tf.backend_util.Conv2DInfo): number {
 
 /** y = conv3x3(x, filter) (+ bias), NHWC, for a geometry winogradApplies accepts. */
 export function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  const m = winogradModule(backend)!;
-  WINOGRAD.calls++;
+  const m = nativeModule(backend)!;
+  NATIVE.calls++;
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const tb = tileBlock(ci, co, tileCount(info));
   const y = backend.makeOutput([n, oh, ow, co], 'float32');
@@ -96,8 +100,8 @@ export function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: Tens
 
 /** dL/dfilter [3, 3, ci, co] of y = conv3x3(x, filter) given dy, for a geometry winogradApplies accepts. */
 export function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  const m = winogradModule(backend)!;
-  WINOGRAD.calls++;
+  const m = nativeModule(backend)!;
+  NATIVE.calls++;
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const tb = tileBlock(ci, co, tileCount(info));
   const dg = backend.makeOutput([3, 3, ci, co], 'float32');
@@ -117,7 +121,7 @@ export function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: Tens
  */
 export function oneChannelApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo, forFilterGrad = false): boolean {
   return (
-    WINOGRAD.oneChannel &&
+    NATIVE.oneChannel &&
     !process.env.FER_NO_WINOGRAD &&
     info.inChannels === 1 &&
     info.outChannels % 8 === 0 &&
@@ -129,11 +133,11 @@ export function oneChannelApplies(backend: WasmBackend, info: tf.backend_util.Co
     info.outHeight > 0 &&
     info.outWidth > 0 &&
     (!forFilterGrad || info.filterWidth <= 5) &&
-    winogradModule(backend) !== undefined
+    nativeModule(backend) !== undefined
   );
 }
 
-function padded(backend: WasmBackend, m: WinogradModule, x: TensorInfo, info: tf.backend_util.Conv2DInfo): { xp: TensorInfo; ph: number; pw: number } {
+function padded(backend: WasmBackend, m: NativeModule, x: TensorInfo, info: tf.backend_util.Conv2DInfo): { xp: TensorInfo; ph: number; pw: number } {
   const ph = info.outHeight + info.filterHeight - 1;
   const pw = info.outWidth + info.filterWidth - 1;
   // 8 floats of slack: the filter gradient's 5-tap reads run up to 4 past a row for kw < 5.
@@ -143,8 +147,8 @@ function padded(backend: WasmBackend, m: WinogradModule, x: TensorInfo, info: tf
 }
 
 export function oneChannelConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  const m = winogradModule(backend)!;
-  WINOGRAD.oneChannelCalls++;
+  const m = nativeModule(backend)!;
+  NATIVE.oneChannelCalls++;
   const { xp, ph, pw } = padded(backend, m, x, info);
   const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
   m.conv1(offsetOf(backend, xp), offsetOf(backend, filter), bias ? offsetOf(backend, bias) : 0, offsetOf(backend, y), info.batchSize, ph, pw, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth);
@@ -153,8 +157,8 @@ export function oneChannelConv2D(backend: WasmBackend, x: TensorInfo, filter: Te
 }
 
 export function oneChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
-  const m = winogradModule(backend)!;
-  WINOGRAD.oneChannelCalls++;
+  const m = nativeModule(backend)!;
+  NATIVE.oneChannelCalls++;
   const { xp, ph, pw } = padded(backend, m, x, info);
   const dg = backend.makeOutput([info.filterHeight, info.filterWidth, 1, info.outChannels], 'float32');
   m.filterGrad1(offsetOf(backend, xp), offsetOf(backend, dy), offsetOf(backend, dg), info.batchSize, ph, pw, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth);
@@ -169,10 +173,10 @@ export function oneChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: Te
  * Undefined where it does not apply.
  */
 export function nativeMatMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, bias?: TensorInfo): TensorInfo | undefined {
-  const mod = winogradModule(backend);
+  const mod = nativeModule(backend);
   const ra = a.shape.length;
   const rb = b.shape.length;
-  if (!mod || !WINOGRAD.matmul || process.env.FER_NO_WINOGRAD || a.dtype !== 'float32' || b.dtype !== 'float32' || ra !== rb || ra < 2 || ra > 3) return undefined;
+  if (!mod || !NATIVE.matmul || process.env.FER_NO_WINOGRAD || a.dtype !== 'float32' || b.dtype !== 'float32' || ra !== rb || ra < 2 || ra > 3) return undefined;
   const batchA = ra === 3 ? a.shape[0] : 1;
   const batchB = rb === 3 ? b.shape[0] : 1;
   if (batchA !== batchB && batchA !== 1 && batchB !== 1) return undefined;
@@ -183,7 +187,7 @@ export function nativeMatMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo,
   if (k !== kb || n % 4 !== 0 || m === 0 || n === 0 || k === 0) return undefined;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
   const batch = Math.max(batchA, batchB);
-  WINOGRAD.matmulCalls++;
+  NATIVE.matmulCalls++;
   const bT = transposeB ? backend.makeOutput([batchB, k, n], 'float32') : undefined;
   const out = backend.makeOutput(ra === 3 ? [batch, m, n] : [m, n], 'float32');
   const [ao, bo, co] = [offsetOf(backend, a), offsetOf(backend, bT ?? b), offsetOf(backend, out)];
