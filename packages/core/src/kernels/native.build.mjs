@@ -4,6 +4,7 @@
 // The module imports tfjs's memory, so it must not use the C stack (which would live in tfjs's heap):
 // the build fails if any function touches the stack pointer or the module has data segments.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,9 @@ if (/global\.(get|set)/.test(text) || /\(data /.test(text)) {
 }
 writeFileSync(
   join(here, 'native_wasm.ts'),
-  `// Generated from native.c by native.build.mjs; do not edit.\nexport const NATIVE_WASM_BASE64 =\n  '${buffer.toString('base64')}';\n`,
+  `// Generated from native.c by native.build.mjs; do not edit.\n` +
+    `/** sha256 of the native.c this was built from (a test checks it against native.c). */\n` +
+    `export const NATIVE_SOURCE_SHA256 = '${createHash('sha256').update(readFileSync(join(here, 'native.c'))).digest('hex')}';\n` +
+    `export const NATIVE_WASM_BASE64 =\n  '${buffer.toString('base64')}';\n`,
 );
 console.log(`native_wasm.ts: ${buffer.length} bytes of wasm`);

@@ -1,7 +1,12 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { maxRelDiff, randomArray, runOn } from './test_util.js';
 import { SMALL_CHANNELS } from './small_channels.js';
 import { NATIVE } from './native.js';
+import { NATIVE_SOURCE_SHA256 } from './native_wasm.js';
 
 // [n, h, w, ci, co, pad]: whole and partial 4x4 output tiles, 'same' and 'valid', channel counts that
 // fill the 4x8 matrix-product blocks and ones that leave remainders (rows and columns).
@@ -95,5 +100,12 @@ describe.each(oneChannel)('one input channel n=%i h=%i w=%i co=%i k=%ix%i %s', (
     const [ref] = await runOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
     const [got] = await runOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  });
+});
+
+describe('native_wasm.ts', () => {
+  it('was built from the native.c beside it (rebuild: node src/kernels/native.build.mjs)', () => {
+    const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'native.c'));
+    expect(createHash('sha256').update(source).digest('hex')).toBe(NATIVE_SOURCE_SHA256);
   });
 });
