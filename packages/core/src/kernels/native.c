@@ -522,9 +522,3 @@ void transpose2d(const float *src, float *dst, int rows, int cols) {
         for (int c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c];
     }
 }
-
-// For benchmarks of the matrix product alone: C [m][n] = A [m][k] B [k][n], `reps` times.
-EXPORT("gemm_bench")
-void gemm_bench(const float *A, const float *B, float *C, int m, int n, int k, int reps) {
-  for (int r = 0; r < reps; r++) gemm(A, k, 1, B, n, C, n, m, n, k, 0);
-}
