@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import { dispose, transposeInfo, type TensorInfo, type WasmBackend } from './wasm_util.js';
 import { nativeMatMul } from './native.js';
 
@@ -31,7 +31,4 @@ export const batchMatMulConfig: tf.KernelConfig = {
   kernelName: tf.BatchMatMul,
   backendName: 'wasm',
   kernelFunc: batchMatMul as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.BatchMatMul)?.setupFunc;
-  },
 };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
 import { oneChannelApplies, oneChannelConv2D, winogradApplies, winogradConv2D } from './native.js';
 
@@ -38,7 +38,4 @@ export const conv2DConfig: tf.KernelConfig = {
   kernelName: tf.Conv2D,
   backendName: 'wasm',
   kernelFunc: conv2D as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.Conv2D)?.setupFunc;
-  },
 };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import { SMALL_CHANNELS, smallChannelsBackpropInput } from './small_channels.js';
 import { callKernel, dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
@@ -92,8 +92,4 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropInput,
   backendName: 'wasm',
   kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
-  // The stock kernel's setup binds its C++ function, which the NCHW fallback needs.
-  get setupFunc() {
-    return stockKernel(tf.Conv2DBackpropInput)?.setupFunc;
-  },
 };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { convInfo, type ConvAttrs } from './Conv2D.js';
 import { oneChannelApplies, oneChannelConv2D, winogradApplies, winogradConv2D } from './native.js';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
 
 /** FusedConv2D with a bias and no activation (what tf.layers.conv2d runs): Winograd or one-channel (native.ts) where they apply; the rest on XNNPACK. */
@@ -21,7 +21,4 @@ export const fusedConv2DConfig: tf.KernelConfig = {
   kernelName: tf.FusedConv2D,
   backendName: 'wasm',
   kernelFunc: fusedConv2D as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.FusedConv2D)?.setupFunc;
-  },
 };

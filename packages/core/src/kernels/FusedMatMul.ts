@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
 import { nativeMatMul } from './native.js';
 
@@ -19,7 +19,4 @@ export const fusedMatMulConfig: tf.KernelConfig = {
   kernelName: tf._FusedMatMul,
   backendName: 'wasm',
   kernelFunc: fusedMatMul as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf._FusedMatMul)?.setupFunc;
-  },
 };

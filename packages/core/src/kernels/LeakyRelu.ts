@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { offsetOf, simdKernels } from './simd.js';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
 
 /** LeakyReLU as max(x, alpha*x) in our SIMD module (the seed CNN's alpha is 0.05); other alphas go to the stock kernel. */
@@ -17,7 +17,4 @@ export const leakyReluConfig: tf.KernelConfig = {
   kernelName: tf.LeakyRelu,
   backendName: 'wasm',
   kernelFunc: leakyRelu as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.LeakyRelu)?.setupFunc;
-  },
 };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { offsetOf, simdKernels } from './simd.js';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
 
 /** The seed CNN's 2x2, stride-2 max pool in our SIMD module (NHWC, channels a multiple of 4); anything else goes to the stock kernel. */
@@ -28,7 +28,4 @@ export const maxPoolConfig: tf.KernelConfig = {
   kernelName: tf.MaxPool,
   backendName: 'wasm',
   kernelFunc: maxPool as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.MaxPool)?.setupFunc;
-  },
 };

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { stockKernel } from './stock.js';
 import { offsetOf, simdKernels } from './simd.js';
 import { heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
@@ -106,7 +105,4 @@ export const maxPoolGradConfig: tf.KernelConfig = {
   kernelName: tf.MaxPoolGrad,
   backendName: 'wasm',
   kernelFunc: maxPoolGrad as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.MaxPoolGrad)?.setupFunc;
-  },
 };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { offsetOf, simdKernels } from './simd.js';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import { dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
@@ -31,7 +31,4 @@ export const meanConfig: tf.KernelConfig = {
   kernelName: tf.Mean,
   backendName: 'wasm',
   kernelFunc: mean as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.Mean)?.setupFunc;
-  },
 };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { callStock, stockKernel } from './stock.js';
+import { callStock } from './stock.js';
 import { offsetOf, simdKernels } from './simd.js';
 import { dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
@@ -37,7 +37,4 @@ export const sumConfig: tf.KernelConfig = {
   kernelName: tf.Sum,
   backendName: 'wasm',
   kernelFunc: sum as unknown as tf.KernelFunc,
-  get setupFunc() {
-    return stockKernel(tf.Sum)?.setupFunc;
-  },
 };

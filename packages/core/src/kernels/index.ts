@@ -16,7 +16,7 @@ import { ferMeanGradConfig } from './MeanGrad.js';
 import { fusedMatMulConfig } from './FusedMatMul.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { maxPoolConfig } from './MaxPool.js';
-import { rememberStock, stockKernel } from './stock.js';
+import { rememberStock, stockKernel, withStockSetup } from './stock.js';
 import { sumConfig } from './Sum.js';
 
 /** Our kernels for tfjs's wasm backend, one per file, registered by name like tfjs's own. */
@@ -54,7 +54,7 @@ export function registerWasmTrainingKernels(): void {
   for (const k of WASM_TRAINING_KERNELS) {
     rememberStock(k.kernelName, k.backendName);
     if (tf.getKernel(k.kernelName, k.backendName)) tf.unregisterKernel(k.kernelName, k.backendName);
-    tf.registerKernel(k);
+    tf.registerKernel(withStockSetup(k));
   }
   for (const g of GRADIENT_OVERRIDES) {
     const stock = tf.getGradient(g.kernelName);
@@ -73,7 +73,7 @@ export function useFerKernels(enabled: (kernelName: string) => boolean): void {
   registerWasmTrainingKernels();
   for (const k of WASM_TRAINING_KERNELS) {
     const stock = stockKernel(k.kernelName, k.backendName);
-    const want = enabled(k.kernelName) || !stock ? k : stock;
+    const want = enabled(k.kernelName) || !stock ? withStockSetup(k) : stock;
     const cur = tf.getKernel(k.kernelName, k.backendName);
     if (cur?.kernelFunc === want.kernelFunc) continue;
     if (cur) tf.unregisterKernel(k.kernelName, k.backendName);

@@ -23,3 +23,12 @@ export function callStock(kernelName: string, args: Parameters<tf.KernelFunc>[0]
   if (!k) throw new Error(`no stock ${backendName} kernel ${kernelName} to fall back to`);
   return k.kernelFunc(args) as tf.TensorInfo;
 }
+
+/**
+ * Our replacement for a kernel, carrying the stock kernel's setup: tfjs runs a wasm kernel's setupFunc
+ * when the backend starts, and the stock one binds the C++ function that our fallbacks (callStock) call.
+ */
+export function withStockSetup(k: tf.KernelConfig): tf.KernelConfig {
+  const setup = stockKernel(k.kernelName, k.backendName)?.setupFunc;
+  return setup && !k.setupFunc ? { ...k, setupFunc: setup } : k;
+}
