@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { offsetOf, simdKernels } from './simd.js';
-import { dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { simdKernels } from './simd.js';
+import { dispose, heapF32, offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * The two per-channel sums BatchNorm's gradient needs, sum(dy) and sum(dy * (x - mean)), in one pass

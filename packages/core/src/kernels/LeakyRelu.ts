@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { offsetOf, simdKernels } from './simd.js';
+import { offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { simdKernels } from './simd.js';
 import { callStock } from './stock.js';
-import type { TensorInfo, WasmBackend } from './wasm_util.js';
 
 /** LeakyReLU as max(x, alpha*x) in our SIMD module (the seed CNN's alpha is 0.05); other alphas go to the stock kernel. */
 function leakyRelu(args: { inputs: { x: TensorInfo }; backend: WasmBackend; attrs: { alpha: number } }): TensorInfo {

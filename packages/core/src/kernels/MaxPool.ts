@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { offsetOf, simdKernels } from './simd.js';
+import { offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { simdKernels } from './simd.js';
 import { callStock } from './stock.js';
-import type { TensorInfo, WasmBackend } from './wasm_util.js';
 
 /** The seed CNN's 2x2, stride-2 max pool in our SIMD module (NHWC, channels a multiple of 4); anything else goes to the stock kernel. */
 function maxPool(args: { inputs: { x: TensorInfo }; backend: WasmBackend; attrs: Record<string, unknown> }): TensorInfo {

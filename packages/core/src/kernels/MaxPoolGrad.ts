@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { offsetOf, simdKernels } from './simd.js';
-import { heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { simdKernels } from './simd.js';
+import { heapF32, offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * dL/dx of max pooling: each output's gradient goes to the first maximum of its window (the cpu

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { offsetOf, simdKernels } from './simd.js';
+import { simdKernels } from './simd.js';
 import { callStock } from './stock.js';
-import { dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { dispose, heapF32, offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * Mean over every axis but the last (BatchNorm's batch statistics in training, tf.moments) as our SIMD

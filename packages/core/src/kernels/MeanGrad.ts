@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { offsetOf } from './simd.js';
-import type { TensorInfo, WasmBackend } from './wasm_util.js';
+import { offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
 import { nativeModule } from './native.js';
 
 /** fer's kernel name: dx [..., c] = dy [c] / count on every row; the gradient of a mean over all axes but the last. */

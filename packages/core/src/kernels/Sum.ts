@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock } from './stock.js';
-import { offsetOf, simdKernels } from './simd.js';
-import { dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { simdKernels } from './simd.js';
+import { dispose, heapF32, offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * Sum over every axis but the last: the bias, BatchNorm and broadcast gradients of a conv net, per

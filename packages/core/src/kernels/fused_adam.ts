@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { offsetOf } from './simd.js';
+import { offsetOf, type WasmBackend } from './wasm_util.js';
 import { nativeModule } from './native.js';
-import type { WasmBackend } from './wasm_util.js';
 
 /** Switch for A/B timing and ablations; FER_NO_FUSED_ADAM=1 turns it off too. */
 export const FUSED_ADAM = { enabled: true, calls: 0 };

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { NATIVE_WASM_BASE64 } from './native_wasm.js';
-import { offsetOf } from './simd.js';
-import { dispose, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { dispose, heapModuleLoader, offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * fer's native kernels (native.c, compiled to WebAssembly SIMD), bound to the tfjs wasm backend's memory,
@@ -27,26 +26,20 @@ export interface NativeModule {
   adam(w: number, m: number, v: number, g: number, wo: number, mo: number, vo: number, n: number, b1: number, b2: number, lr: number, eps: number, c1: number, c2: number): void;
 }
 
-let bytes: Uint8Array | undefined;
-const instances = new WeakMap<WebAssembly.Memory, NativeModule | null>();
-
 /** fer's C kernels (native.c) bound to this backend's memory, or undefined where they cannot load. */
-export function nativeModule(backend: WasmBackend): NativeModule | undefined {
-  const memory = backend.wasm?.asm?.memory as WebAssembly.Memory | undefined;
-  if (!memory) return undefined;
-  let m = instances.get(memory);
-  if (m === undefined) {
-    try {
-      bytes ??= Uint8Array.from(Buffer.from(NATIVE_WASM_BASE64, 'base64'));
-      const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
-      m = { filter: e.wino_filter, filterBack: e.wino_filter_back, conv: e.wino_conv, filterGrad: e.wino_filter_grad, pad1: e.pad_1ch, conv1: e.conv_1ch, filterGrad1: e.filter_grad_1ch, adam: e.adam_update, broadcastRows: e.broadcast_rows, matmul: e.matmul, transpose2d: e.transpose2d };
-    } catch {
-      m = null;
-    }
-    instances.set(memory, m);
-  }
-  return m ?? undefined;
-}
+export const nativeModule = heapModuleLoader(NATIVE_WASM_BASE64, (e): NativeModule => ({
+  filter: e.wino_filter,
+  filterBack: e.wino_filter_back,
+  conv: e.wino_conv,
+  filterGrad: e.wino_filter_grad,
+  pad1: e.pad_1ch,
+  conv1: e.conv_1ch,
+  filterGrad1: e.filter_grad_1ch,
+  adam: e.adam_update,
+  broadcastRows: e.broadcast_rows,
+  matmul: e.matmul,
+  transpose2d: e.transpose2d,
+}));
 
 /** Switch for A/B timing and ablations (`fer bench --ablation`); FER_NO_WINOGRAD=1 turns it off too. */
 export const NATIVE = { winograd: true, oneChannel: true, matmul: true, calls: 0, oneChannelCalls: 0, matmulCalls: 0 };

@@ -1,5 +1,5 @@
 import { SIMD_WASM_BASE64 } from './simd_wasm.js';
-import type { TensorInfo, WasmBackend } from './wasm_util.js';
+import { heapModuleLoader, type WasmBackend } from './wasm_util.js';
 
 /** fer's WebAssembly SIMD kernels (simd.wat), bound to the tfjs wasm backend's own memory. */
 export interface SimdKernels {
@@ -17,30 +17,17 @@ export interface SimdKernels {
   col2im1(t: number, dx: number, n: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
 }
 
-let bytes: Uint8Array | undefined;
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+const load = heapModuleLoader(SIMD_WASM_BASE64, (e): SimdKernels => ({
+  leakyReluGrad: e.leaky_relu_grad,
+  maxPool2x2Grad: e.max_pool_2x2_grad,
+  channelSums: e.channel_sums,
+  addInto: e.add_into,
+  col2im1: e.col2im_1ch,
+  leakyRelu: e.leaky_relu,
+  maxPool2x2: e.max_pool_2x2,
+}));
 
 /** Our SIMD kernels for this backend, or undefined where WebAssembly SIMD is missing (then JS loops run). */
 export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
-  const memory = backend.wasm?.asm?.memory as WebAssembly.Memory | undefined;
-  if (!memory || process.env.FER_NO_SIMD_KERNELS) return undefined;
-  let k = instances.get(memory);
-  if (k === undefined) {
-    try {
-      bytes ??= Uint8Array.from(Buffer.from(SIMD_WASM_BASE64, 'base64'));
-      // About a kilobyte: synchronous compilation is fine (and kernels are synchronous).
-      const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), { env: { memory } });
-      const e = inst.exports as Record<string, (...a: number[]) => void>;
-      k = { leakyReluGrad: e.leaky_relu_grad, maxPool2x2Grad: e.max_pool_2x2_grad, channelSums: e.channel_sums, addInto: e.add_into, col2im1: e.col2im_1ch, leakyRelu: e.leaky_relu, maxPool2x2: e.max_pool_2x2 };
-    } catch {
-      k = null;
-    }
-    instances.set(memory, k);
-  }
-  return k ?? undefined;
-}
-
-/** Byte offset of a tensor in the wasm heap. */
-export function offsetOf(backend: WasmBackend, t: TensorInfo): number {
-  return backend.dataIdMap.get(t.dataId).memoryOffset as number;
+  return process.env.FER_NO_SIMD_KERNELS ? undefined : load(backend);
 }

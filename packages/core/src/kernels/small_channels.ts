@@ -1,5 +1,5 @@
-import { offsetOf, simdKernels } from './simd.js';
-import { callKernel, dispose, heapF32, type TensorInfo, type WasmBackend } from './wasm_util.js';
+import { simdKernels } from './simd.js';
+import { callKernel, dispose, heapF32, offsetOf, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
  * Convolution gradients of a layer with very few input channels (the first layer of an image net: one
