@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
-import { oneChannelApplies, oneChannelConv2D, winogradApplies, winogradConv2D } from './native.js';
+import { nativeConv2D } from './native.js';
 
 export type ConvAttrs = {
   strides: number | [number, number];
@@ -28,10 +28,7 @@ export function convInfo(x: TensorInfo, filter: TensorInfo, a: ConvAttrs): tf.ba
 /** Conv2D: 3x3 stride-1 convolutions by Winograd and one-channel ones directly (native.ts), the rest on XNNPACK (tfjs's kernel). */
 function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackend; attrs: ConvAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const info = convInfo(inputs.x, inputs.filter, attrs);
-  if (winogradApplies(backend, info)) return winogradConv2D(backend, inputs.x, inputs.filter, undefined, info);
-  if (oneChannelApplies(backend, info)) return oneChannelConv2D(backend, inputs.x, inputs.filter, undefined, info);
-  return callStock(tf.Conv2D, args as never);
+  return nativeConv2D(backend, inputs.x, inputs.filter, undefined, convInfo(inputs.x, inputs.filter, attrs)) ?? callStock(tf.Conv2D, args as never);
 }
 
 export const conv2DConfig: tf.KernelConfig = {

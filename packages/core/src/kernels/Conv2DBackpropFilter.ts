@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { SMALL_CHANNELS, smallChannelsBackpropFilter } from './small_channels.js';
-import { oneChannelApplies, oneChannelFilterGrad, winogradApplies, winogradFilterGrad } from './native.js';
+import { nativeFilterGrad } from './native.js';
 import { callKernel, dispose, transposeInfo, type TensorInfo, type WasmBackend } from './wasm_util.js';
 
 /**
@@ -31,8 +31,8 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
     'channelsLast',
   );
   const { top, bottom, left, right } = info.padInfo;
-  if (winogradApplies(backend, info)) return winogradFilterGrad(backend, x, dy, info);
-  if (oneChannelApplies(backend, info, true)) return oneChannelFilterGrad(backend, x, dy, info);
+  const native = nativeFilterGrad(backend, x, dy, info);
+  if (native) return native;
   if (info.inChannels <= SMALL_CHANNELS.backpropFilter) {
     const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
     return smallChannelsBackpropFilter(backend, x, dy, { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left });

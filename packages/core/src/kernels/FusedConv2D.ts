@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { convInfo, type ConvAttrs } from './Conv2D.js';
-import { oneChannelApplies, oneChannelConv2D, winogradApplies, winogradConv2D } from './native.js';
+import { nativeConv2D } from './native.js';
 import { callStock } from './stock.js';
 import type { TensorInfo, WasmBackend } from './wasm_util.js';
 
@@ -10,11 +10,8 @@ function fusedConv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo; bias?:
   const linear = attrs.activation === undefined || attrs.activation === 'linear';
   const bias = inputs.bias;
   const info = convInfo(inputs.x, inputs.filter, attrs);
-  if (linear && !inputs.preluActivationWeights && (!bias || (bias.shape.length === 1 && bias.shape[0] === info.outChannels))) {
-    if (winogradApplies(backend, info)) return winogradConv2D(backend, inputs.x, inputs.filter, bias, info);
-    if (oneChannelApplies(backend, info)) return oneChannelConv2D(backend, inputs.x, inputs.filter, bias, info);
-  }
-  return callStock(tf.FusedConv2D, args as never);
+  const plain = linear && !inputs.preluActivationWeights && (!bias || (bias.shape.length === 1 && bias.shape[0] === info.outChannels));
+  return (plain ? nativeConv2D(backend, inputs.x, inputs.filter, bias, info) : undefined) ?? callStock(tf.FusedConv2D, args as never);
 }
 
 export const fusedConv2DConfig: tf.KernelConfig = {

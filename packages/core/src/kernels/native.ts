@@ -45,7 +45,7 @@ export const nativeModule = heapModuleLoader(NATIVE_WASM_BASE64, (e): NativeModu
 export const NATIVE = { winograd: true, oneChannel: true, matmul: true, calls: 0, oneChannelCalls: 0, matmulCalls: 0 };
 
 /** Whether a convolution with this geometry runs here (and the module loads on this backend). */
-export function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
+function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo): boolean {
   return (
     NATIVE.winograd &&
     !process.env.FER_NO_WINOGRAD &&
@@ -76,7 +76,7 @@ function tileCount(info: tf.backend_util.Conv2DInfo): number {
 }
 
 /** y = conv3x3(x, filter) (+ bias), NHWC, for a geometry winogradApplies accepts. */
-export function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const m = nativeModule(backend)!;
   NATIVE.calls++;
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
@@ -92,7 +92,7 @@ export function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: Tens
 }
 
 /** dL/dfilter [3, 3, ci, co] of y = conv3x3(x, filter) given dy, for a geometry winogradApplies accepts. */
-export function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const m = nativeModule(backend)!;
   NATIVE.calls++;
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
@@ -112,7 +112,7 @@ export function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: Tens
  * XNNPACK runs at a third of its usual speed: direct loops over a zero-padded copy of the input, four
  * output pixels by eight output channels per step. The filter gradient needs kw <= 5.
  */
-export function oneChannelApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo, forFilterGrad = false): boolean {
+function oneChannelApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo, forFilterGrad = false): boolean {
   return (
     NATIVE.oneChannel &&
     !process.env.FER_NO_WINOGRAD &&
@@ -139,7 +139,7 @@ function padded(backend: WasmBackend, m: NativeModule, x: TensorInfo, info: tf.b
   return { xp, ph, pw };
 }
 
-export function oneChannelConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function oneChannelConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const m = nativeModule(backend)!;
   NATIVE.oneChannelCalls++;
   const { xp, ph, pw } = padded(backend, m, x, info);
@@ -149,7 +149,7 @@ export function oneChannelConv2D(backend: WasmBackend, x: TensorInfo, filter: Te
   return y;
 }
 
-export function oneChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function oneChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
   const m = nativeModule(backend)!;
   NATIVE.oneChannelCalls++;
   const { xp, ph, pw } = padded(backend, m, x, info);
@@ -157,6 +157,20 @@ export function oneChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: Te
   m.filterGrad1(offsetOf(backend, xp), offsetOf(backend, dy), offsetOf(backend, dg), info.batchSize, ph, pw, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth);
   dispose(backend, xp);
   return dg;
+}
+
+/** y = conv(x, filter) (+ bias) by Winograd or the one-channel loops where one applies; undefined otherwise. */
+export function nativeConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo | undefined {
+  if (winogradApplies(backend, info)) return winogradConv2D(backend, x, filter, bias, info);
+  if (oneChannelApplies(backend, info)) return oneChannelConv2D(backend, x, filter, bias, info);
+  return undefined;
+}
+
+/** dL/dfilter by Winograd or the one-channel loops where one applies; undefined otherwise. */
+export function nativeFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo | undefined {
+  if (winogradApplies(backend, info)) return winogradFilterGrad(backend, x, dy, info);
+  if (oneChannelApplies(backend, info, true)) return oneChannelFilterGrad(backend, x, dy, info);
+  return undefined;
 }
 
 /**
