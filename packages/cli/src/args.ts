@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { FerError } from '@fer/core';
+import { BACKEND_CHOICES, FerError, selectBackend } from '@fer/core';
 
 /** Paths on the command line are relative to where the user typed `pnpm fer`, not to the repo root. */
 export function userPath(p: string): string {
@@ -27,6 +27,17 @@ export function choiceFlag<T extends string>(name: string, value: string | undef
   if (value === undefined) return fallback;
   if (!choices.includes(value as T)) throw new FerError(`--${name} must be one of ${choices.join(', ')} (got "${value}")`);
   return value as T;
+}
+
+/** --run DIR, required by the commands that read a trained run: the directory as the user meant it. */
+export function runDirFlag(value: string | undefined, example: string): string {
+  if (!value) throw new FerError('--run DIR is required', { hint: `e.g. ${example}` });
+  return userPath(value);
+}
+
+/** Starts the backend that --backend names (auto when absent). */
+export function backendFlag(value: string | undefined): ReturnType<typeof selectBackend> {
+  return selectBackend(choiceFlag('backend', value, BACKEND_CHOICES, 'auto'));
 }
 
 type FlagOptions = NonNullable<ParseArgsConfig['options']>;

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { BACKEND_CHOICES, FerError, hasLabels, loadDataset, loadRunModel, readRunInfo, runValidationData, selectBackend, selectUsage } from '@fer/core';
+import { FerError, hasLabels, loadDataset, loadRunModel, readRunInfo, runValidationData, selectUsage } from '@fer/core';
 import { evaluateToDir } from '@fer/viz';
 import type { Command } from '../command.js';
-import { choiceFlag, intFlag, parseFlags, userPath } from '../args.js';
+import { backendFlag, choiceFlag, intFlag, parseFlags, runDirFlag, userPath } from '../args.js';
 
 const USAGE = `usage: fer evaluate --run DIR [--data FILE] [--usage PublicTest|PrivateTest] [flags]
 
@@ -24,11 +24,10 @@ export const evaluate: Command = {
   usage: USAGE,
   async run(argv) {
     const { values: v } = await parseFlags(argv, { run: { type: 'string' }, data: { type: 'string' }, usage: { type: 'string' }, limit: { type: 'string' }, tta: { type: 'boolean' }, out: { type: 'string' }, backend: { type: 'string' } }, 'evaluate');
-    if (!v.run) throw new FerError('--run DIR is required', { hint: 'e.g. fer evaluate --run runs/viz-seed' });
-    const runDir = userPath(v.run);
+    const runDir = runDirFlag(v.run, 'fer evaluate --run runs/viz-seed');
     const usage = v.usage === undefined ? undefined : choiceFlag('usage', v.usage, ['PublicTest', 'PrivateTest', 'Training'] as const, 'PublicTest');
     const limit = v.limit === undefined ? undefined : intFlag('limit', v.limit, 0, 1);
-    const backend = await selectBackend(choiceFlag('backend', v.backend, BACKEND_CHOICES, 'auto'));
+    const backend = await backendFlag(v.backend);
     console.log(`backend: ${backend.name} (${backend.reason})`);
     const model = await loadRunModel(runDir);
     let data;

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { BACKEND_CHOICES, FerError, convLayers, loadFaceImage, loadRunModel, readRunInfo, runValidationData, selectBackend } from '@fer/core';
+import { convLayers, loadFaceImage, loadRunModel, readRunInfo, runValidationData } from '@fer/core';
 import { filtersToDir } from '@fer/viz';
 import type { Command } from '../command.js';
-import { choiceFlag, intFlag, numberFlag, parseFlags, userPath } from '../args.js';
+import { backendFlag, intFlag, numberFlag, parseFlags, runDirFlag, userPath } from '../args.js';
 
 const USAGE = `usage: fer filters --run DIR [--layer N] [--count 10] [--image face.jpg]
 
@@ -32,13 +32,12 @@ export const filters: Command = {
       { run: { type: 'string' }, layer: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' }, image: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
       'filters',
     );
-    if (!v.run) throw new FerError('--run DIR is required', { hint: 'e.g. fer filters --run runs/viz-seed' });
-    const runDir = userPath(v.run);
+    const runDir = runDirFlag(v.run, 'fer filters --run runs/viz-seed');
     const count = intFlag('count', v.count, 10, 1, 64);
     const steps = intFlag('steps', v.steps, 120, 1, 5000);
     const lr = numberFlag('lr', v.lr, 0.05, 0, 10);
     const seed = intFlag('seed', v.seed, 0, 0);
-    const backend = await selectBackend(choiceFlag('backend', v.backend, BACKEND_CHOICES, 'auto'));
+    const backend = await backendFlag(v.backend);
     console.log(`backend: ${backend.name} (${backend.reason})`);
     const model = await loadRunModel(runDir);
     const convs = convLayers(model);

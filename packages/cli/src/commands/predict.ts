@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { BACKEND_CHOICES, EMOTIONS, FerError, PIXELS_PER_IMAGE, describePredictions, loadDataset, loadFaceImage, loadRunModel, predictFaces, selectBackend, submissionCsv } from '@fer/core';
+import { EMOTIONS, FerError, PIXELS_PER_IMAGE, describePredictions, loadDataset, loadFaceImage, loadRunModel, predictFaces, submissionCsv } from '@fer/core';
 import type { Command } from '../command.js';
-import { choiceFlag, intFlag, parseFlags, userPath } from '../args.js';
+import { backendFlag, intFlag, parseFlags, runDirFlag, userPath } from '../args.js';
 
 const USAGE = `usage: fer predict --run DIR face.jpg [more images ...] [--json]
        fer predict --run DIR --data test.csv --submission out.csv
@@ -28,13 +28,13 @@ export const predict: Command = {
       'predict',
       true,
     );
-    if (!v.run) throw new FerError('--run DIR is required', { hint: 'e.g. fer predict --run runs/viz-seed face.jpg' });
+    const runDir = runDirFlag(v.run, 'fer predict --run runs/viz-seed face.jpg');
     if (!positionals.length && !v.data) throw new FerError('nothing to predict: give image files or --data FILE', { hint: 'e.g. fer predict --run runs/x face.jpg, or --data test.csv --submission out.csv' });
     if (v.submission && !v.data) throw new FerError('--submission needs --data (the test CSV to classify)');
     const top = intFlag('top', v.top, 3, 1, EMOTIONS.length);
-    const backend = await selectBackend(choiceFlag('backend', v.backend, BACKEND_CHOICES, 'auto'));
+    const backend = await backendFlag(v.backend);
     if (!v.json) console.log(`backend: ${backend.name} (${backend.reason})`);
-    const model = await loadRunModel(userPath(v.run));
+    const model = await loadRunModel(runDir);
 
     if (v.data) {
       const data = await loadDataset(userPath(v.data));

@@ -1,7 +1,6 @@
-import { BACKEND_CHOICES, FerError, selectBackend } from '@fer/core';
 import { writeReport } from '@fer/viz';
 import type { Command } from '../command.js';
-import { choiceFlag, parseFlags, userPath } from '../args.js';
+import { backendFlag, parseFlags, runDirFlag } from '../args.js';
 
 const USAGE = `usage: fer report --run DIR [--only-existing]
 
@@ -20,11 +19,11 @@ export const report: Command = {
   usage: USAGE,
   async run(argv) {
     const { values: v } = await parseFlags(argv, { run: { type: 'string' }, 'only-existing': { type: 'boolean' }, backend: { type: 'string' } }, 'report');
-    if (!v.run) throw new FerError('--run DIR is required', { hint: 'e.g. fer report --run runs/viz-seed' });
-    const backend = await selectBackend(choiceFlag('backend', v.backend, BACKEND_CHOICES, 'auto'));
+    const runDir = runDirFlag(v.run, 'fer report --run runs/viz-seed');
+    const backend = await backendFlag(v.backend);
     console.log(`backend: ${backend.name} (${backend.reason})`);
     const t0 = performance.now();
-    const file = await writeReport(userPath(v.run), { compute: !v['only-existing'], onProgress: (w) => console.log(`  ${w}...`) });
+    const file = await writeReport(runDir, { compute: !v['only-existing'], onProgress: (w) => console.log(`  ${w}...`) });
     console.log(`wrote ${file} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return 0;
   },

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { BACKEND_CHOICES, FerError, PIXELS_PER_IMAGE, pickConvLayer, SALIENCY_METHODS, SALIENCY_METHOD_TITLES, loadFaceImage, loadRunModel, readRunInfo, runValidationData, selectBackend, subset, type FaceDataset, type SaliencyMethod } from '@fer/core';
+import { FerError, PIXELS_PER_IMAGE, pickConvLayer, SALIENCY_METHODS, SALIENCY_METHOD_TITLES, loadFaceImage, loadRunModel, readRunInfo, runValidationData, subset, type FaceDataset, type SaliencyMethod } from '@fer/core';
 import { facesToExplain, saliencyToDir } from '@fer/viz';
 import type { Command } from '../command.js';
-import { choiceFlag, intFlag, parseFlags, userPath } from '../args.js';
+import { backendFlag, choiceFlag, intFlag, parseFlags, runDirFlag, userPath } from '../args.js';
 
 const USAGE = `usage: fer saliency --run DIR [--method vanilla|smoothgrad|gradcam|ig|all] [--images a.jpg b.png ...]
 
@@ -31,15 +31,14 @@ export const saliency: Command = {
       'saliency',
       true,
     );
-    if (!v.run) throw new FerError('--run DIR is required', { hint: 'e.g. fer saliency --run runs/viz-simple' });
+    const runDir = runDirFlag(v.run, 'fer saliency --run runs/viz-simple');
     if (positionals.length && !v.images) throw new FerError(`unexpected argument "${positionals[0]}"`, { hint: 'put image files after --images' });
     if (v.images && !positionals.length) throw new FerError('--images needs at least one image file');
     const method = choiceFlag('method', v.method, [...SALIENCY_METHODS, 'all'] as const, 'all');
     const methods: SaliencyMethod[] = method === 'all' ? [...SALIENCY_METHODS] : [method];
     const scorePerClass = intFlag('score-faces', v['score-faces'], 5, 0, 100);
     const gradcamLayer = v['gradcam-layer'] === undefined ? undefined : intFlag('gradcam-layer', v['gradcam-layer'], 0, 1);
-    const runDir = userPath(v.run);
-    const backend = await selectBackend(choiceFlag('backend', v.backend, BACKEND_CHOICES, 'auto'));
+    const backend = await backendFlag(v.backend);
     console.log(`backend: ${backend.name} (${backend.reason})`);
     const model = await loadRunModel(runDir);
     const run = await readRunInfo(runDir);
