@@ -11,16 +11,34 @@ export function toInput(pixels: Uint8Array, start: number, end: number, out?: Fl
   return x;
 }
 
-/** Class probabilities (N x 7, softmax of the logits) in inference mode, batch by batch. */
-export async function predictProbabilities(model: tf.LayersModel, data: Pick<FaceDataset, 'pixels' | 'size'>, batchSize = 256): Promise<Float32Array> {
+/** Logits (n x 7) of a batch of faces (n*48*48 floats in 0..1): a model's, or the data-parallel workers'. */
+export type LogitsFn = (x: Float32Array) => Promise<Float32Array>;
+
+/** A model's logits in inference mode. */
+export function modelLogits(model: tf.LayersModel): LogitsFn {
+  return async (x) => {
+    const t = tf.tidy(() => model.predict(tf.tensor4d(x, [x.length / PIXELS_PER_IMAGE, IMAGE_SIZE, IMAGE_SIZE, 1])) as tf.Tensor);
+    const out = (await t.data()) as Float32Array;
+    t.dispose();
+    return out;
+  };
+}
+
+/** Class probabilities (N x 7, softmax of the logits) batch by batch, from a model or any source of logits. */
+export async function predictProbabilities(source: tf.LayersModel | LogitsFn, data: Pick<FaceDataset, 'pixels' | 'size'>, batchSize = 256): Promise<Float32Array> {
+  const logitsOf = typeof source === 'function' ? source : modelLogits(source);
   const out = new Float32Array(data.size * NUM_CLASSES);
   const buf = new Float32Array(batchSize * PIXELS_PER_IMAGE);
   for (let s = 0; s < data.size; s += batchSize) {
     const e = Math.min(data.size, s + batchSize);
-    const x = toInput(data.pixels, s, e, buf);
-    const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d(x, [e - s, IMAGE_SIZE, IMAGE_SIZE, 1])) as tf.Tensor2D));
-    out.set(await probs.data(), s * NUM_CLASSES);
-    probs.dispose();
+    const logits = await logitsOf(toInput(data.pixels, s, e, buf));
+    for (let i = 0; i < e - s; i++) {
+      const row = logits.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
+      const max = Math.max(...row);
+      let sum = 0;
+      for (let c = 0; c < NUM_CLASSES; c++) sum += Math.exp(row[c] - max);
+      for (let c = 0; c < NUM_CLASSES; c++) out[(s + i) * NUM_CLASSES + c] = Math.exp(row[c] - max) / sum;
+    }
     await new Promise((r) => setImmediate(r)); // let Ctrl-C and progress output through
   }
   return out;
@@ -52,23 +70,7 @@ export function scorePredictions(probs: Float32Array, labels: Int8Array): Evalua
   return { size: n, loss: loss / Math.max(1, n), accuracy: correct / Math.max(1, n), confusion };
 }
 
-export async function evaluateModel(model: tf.LayersModel, data: FaceDataset, batchSize = 256): Promise<Evaluation> {
-  return scorePredictions(await predictProbabilities(model, data, batchSize), data.labels);
-}
-
-/** evaluateModel with another way to get logits (n x 7) of a batch, such as the data-parallel stepper's workers. */
-export async function evaluateWith(logitsOf: (x: Float32Array) => Promise<Float32Array>, data: FaceDataset, batchSize = 512): Promise<Evaluation> {
-  const probs = new Float32Array(data.size * NUM_CLASSES);
-  for (let s = 0; s < data.size; s += batchSize) {
-    const e = Math.min(data.size, s + batchSize);
-    const logits = await logitsOf(toInput(data.pixels, s, e));
-    for (let i = 0; i < e - s; i++) {
-      const row = logits.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
-      const max = Math.max(...row);
-      let sum = 0;
-      for (let c = 0; c < NUM_CLASSES; c++) sum += Math.exp(row[c] - max);
-      for (let c = 0; c < NUM_CLASSES; c++) probs[(s + i) * NUM_CLASSES + c] = Math.exp(row[c] - max) / sum;
-    }
-  }
-  return scorePredictions(probs, data.labels);
+/** Loss, accuracy and confusion of a model (or any source of logits, such as the data-parallel workers) on labelled faces. */
+export async function evaluateModel(source: tf.LayersModel | LogitsFn, data: FaceDataset, batchSize = 256): Promise<Evaluation> {
+  return scorePredictions(await predictProbabilities(source, data, batchSize), data.labels);
 }

@@ -9,7 +9,7 @@ import { splitByRows, subset } from './data/dataset.js';
 import { seedCnn } from './models.js';
 import { train } from './train.js';
 import { createLocalStepper } from './parallel/stepper.js';
-import { toInput, evaluateModel, evaluateWith } from './evaluate.js';
+import { toInput, evaluateModel } from './evaluate.js';
 import { loadModel } from './run.js';
 import { FerError } from './errors.js';
 
@@ -84,7 +84,7 @@ describe('training', () => {
     const again = await evaluateModel(loaded, validation);
     expect(again.accuracy).toBeCloseTo(r.history[2].val_acc, 5);
     // evaluating through another source of logits (the data-parallel workers use this) scores alike
-    const viaLogits = await evaluateWith(async (xb) => tf.tidy(() => (loaded.predict(tf.tensor4d(xb, [xb.length / 2304, 48, 48, 1])) as tf.Tensor).dataSync() as Float32Array), validation, 100);
+    const viaLogits = await evaluateModel(async (xb) => tf.tidy(() => (loaded.predict(tf.tensor4d(xb, [xb.length / 2304, 48, 48, 1])) as tf.Tensor).dataSync() as Float32Array), validation, 100);
     expect(viaLogits.accuracy).toBe(again.accuracy);
     expect(viaLogits.loss).toBeCloseTo(again.loss, 4);
     expect(viaLogits.confusion).toEqual(again.confusion);

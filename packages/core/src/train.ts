@@ -8,7 +8,7 @@ import type { FaceDataset } from './data/dataset.js';
 import { mulberry32 } from './data/synthetic.js';
 import { buildModel, type ModelName } from './models.js';
 import { createLocalStepper } from './parallel/stepper.js';
-import { evaluateModel, evaluateWith, toInput } from './evaluate.js';
+import { evaluateModel, toInput } from './evaluate.js';
 import { loadCheckpoint, saveCheckpoint, saveModel, writeHistory, type CheckpointState, type EpochRecord } from './run.js';
 
 /** One optimisation step on a batch: createLocalStepper (this thread) or createDataParallelStepper (worker_threads), both in parallel/. */
@@ -172,7 +172,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       callbacks.onPhase?.('validate');
       await stepper.sync();
-      const v = stepper.predict ? await evaluateWith((xb) => stepper.predict!(xb), validation) : await evaluateModel(model, validation);
+      const v = await evaluateModel(stepper.predict ? (xb) => stepper.predict!(xb) : model, validation);
       const record: EpochRecord = {
         epoch: epoch + 1,
         loss: lossSum / seen,
