@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUN_JSON_VERSION, readRunJson } from '@fer/core';
 
 const bin = fileURLToPath(new URL('./bin.ts', import.meta.url));
 
@@ -62,7 +63,7 @@ describe('fer CLI', () => {
     expect(existsSync(path.join(dir, 'run'))).toBe(false);
   });
 
-  it('trains on a CSV, writes the run directory, and --resume continues it', () => {
+  it('trains on a CSV, writes the run directory, and --resume continues it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fer-cli-train-'));
     const rows = ['emotion,pixels,Usage', ...Array.from({ length: 24 }, (_, i) => `${i % 7},${face(i)},Training`), `1,${face(99)} 1,Training`];
     writeFileSync(path.join(dir, 'fer.csv'), rows.join('\n') + '\n');
@@ -71,7 +72,8 @@ describe('fer CLI', () => {
     expect(r.out).toMatch(/backend: wasm/);
     expect(r.out).toMatch(/24 faces .*1 bad rows skipped/);
     expect(r.out).toMatch(/epoch 1\/1 .*val_acc/);
-    const run = JSON.parse(readFileSync(path.join(dir, 'run', 'run.json'), 'utf8'));
+    const run = await readRunJson(path.join(dir, 'run'));
+    expect(run.version).toBe(RUN_JSON_VERSION);
     expect(run.status).toBe('finished');
     expect(run.backend.name).toBe('wasm');
     expect(run.config.lr).toBe(1e-4); // the report's recipe with --data

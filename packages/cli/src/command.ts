@@ -6,5 +6,5 @@ export interface Command {
   /** Full usage text for `fer <name> --help`. */
   usage: string;
   /** Runs with the arguments after the command name; returns the exit code. */
-  run(argv: string[]): Promise<number>;
+  execute(argv: string[]): Promise<number>;
 }

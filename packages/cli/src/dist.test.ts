@@ -3,9 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 // Every package as a user gets it: plain Node (no "source" condition, no bundler) loads its ESM and CJS
-// builds, and both export the same names. The CLI depends on all four, so turbo has built them by now.
+// builds, and both export the same names. The CLI depends on all of them, so turbo has built them by now.
 const packages: [string, string][] = [
   ['core', 'seedCnn'],
+  ['bench', 'runBench'],
   ['grad-check', 'gradCheck'],
   ['viz', 'plotHistory'],
   ['cli', 'main'],

@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await cmd.run(rest);
+    return await cmd.execute(rest);
   } catch (e) {
     if (isFerError(e)) {
       console.error(`\nfer ${name}: error: ${e.message}`);

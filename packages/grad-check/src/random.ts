@@ -1,6 +1,8 @@
+import { mulberry32 } from '@fer/core/random';
+
 /**
- * A seeded generator (mulberry32), so that every run of the verifier samples the same points and a
- * reported counterexample can be reproduced with `--seed`.
+ * A seeded generator (core's mulberry32), so that every run of the verifier samples the same points and
+ * a reported counterexample can be reproduced with `--seed`.
  */
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -12,15 +14,8 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const rng: Rng = {
+  const next = mulberry32(seed);
+  return {
     next,
     uniform: (lo, hi) => lo + (hi - lo) * next(),
     normal: (mean = 0, sd = 1) => {
@@ -32,5 +27,4 @@ export function createRng(seed: number): Rng {
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
     pick: (items) => items[Math.floor(next() * items.length)],
   };
-  return rng;
 }

@@ -1,7 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
-import { mkdir, writeFile, rename } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFileAtomic } from '@fer/core';
 import sharp from 'sharp';
 
 /** One font for every picture, so they look alike on every machine that has DejaVu (Debian's default). */
@@ -51,30 +50,22 @@ export async function compactPng(png: Uint8Array): Promise<Buffer> {
   return sharp(png).png({ palette: true, colours: 256, dither: 0.5, compressionLevel: 9, effort: 8 }).toBuffer();
 }
 
-async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
-
 /** Writes `<base>.svg` and `<base>.png`; returns their paths. Atomic, as `fer train` rewrites them while a browser may be showing them. */
 export async function writeSvgAndPng(base: string, svg: string, scale = 2): Promise<{ svg: string; png: string }> {
-  await writeAtomic(`${base}.svg`, svg);
-  await writeAtomic(`${base}.png`, await compactPng(svgToPng(svg, scale)));
+  await writeFileAtomic(`${base}.svg`, svg);
+  await writeFileAtomic(`${base}.png`, await compactPng(svgToPng(svg, scale)));
   return { svg: `${base}.svg`, png: `${base}.png` };
 }
 
 export async function writePng(file: string, png: Uint8Array): Promise<string> {
-  await writeAtomic(file, await compactPng(png));
+  await writeFileAtomic(file, await compactPng(png));
   return file;
 }
 
 export async function writeJsonFile(file: string, value: unknown): Promise<string> {
-  await writeAtomic(file, JSON.stringify(value, null, 2) + '\n');
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
   return file;
 }
 
 export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export const writeFileAtomicText = (file: string, text: string) => writeAtomic(file, text);

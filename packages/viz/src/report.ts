@@ -3,22 +3,25 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   EMOTIONS,
+  FerError,
   SALIENCY_METHODS,
   SALIENCY_METHOD_TITLES,
+  facesToExplain,
   loadRunModel,
   readHistory,
-  readRunInfo,
+  readRunJson,
   runValidationData,
   subset,
   summarizeModel,
+  writeFileAtomic,
   type ClassificationReport,
   type FaceDataset,
 } from '@fer/core';
 import { plotHistory } from './plots.js';
-import { evaluateToDir } from './evaluate-run.js';
-import { facesToExplain, saliencyToDir } from './saliency-run.js';
-import { filtersToDir } from './filters-run.js';
-import { escapeXml, writeFileAtomicText } from './render.js';
+import { evaluateToDir } from './evaluation.js';
+import { saliencyToDir } from './saliency.js';
+import { filtersToDir } from './filters.js';
+import { escapeXml } from './render.js';
 
 export interface ReportOptions {
   /** Make the sections that are missing (evaluation, saliency, filters, plots) before writing the page. */
@@ -64,7 +67,9 @@ export async function computeMissing(runDir: string, options: ReportOptions = {}
   if (!needEval && !needSaliency && !needFilters) return;
   let val: FaceDataset | undefined;
   try {
-    val = await runValidationData(await readRunInfo(runDir));
+    const run = await readRunJson(runDir, { optional: true });
+    if (!run) throw new FerError(`${runDir} has no run.json to rebuild its validation split from`);
+    val = await runValidationData(run.config);
   } catch (e) {
     say(`no validation data (${(e as Error).message}): evaluation and saliency are left out`);
   }
@@ -98,22 +103,23 @@ figure{margin:1em 0} img{max-width:100%;height:auto;border:1px solid #eee} figca
  */
 export async function writeReport(runDir: string, options: ReportOptions = {}): Promise<string> {
   if (options.compute !== false) await computeMissing(runDir, options);
-  const run = await readRunInfo(runDir);
   const model = await loadRunModel(runDir);
+  const run = await readRunJson(runDir, { optional: true });
+  const name = run?.name ?? path.basename(runDir);
   const summary = summarizeModel(model);
   const history = existsSync(path.join(runDir, 'history.json')) ? await readHistory(runDir) : [];
   const evaluation = await readJsonIf<ClassificationReport & { loss: number; data: string }>(path.join(runDir, 'evaluate', 'evaluation.json'));
   const scores = await readJsonIf<Record<string, number>>(path.join(runDir, 'saliency', 'scores.json'));
-  const cfg = run.config;
+  const cfg = run?.config;
   const s: string[] = [];
   s.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`);
-  s.push(`<title>fer report: ${esc(run.name)}</title><style>${STYLE}</style></head><body>`);
-  s.push(`<h1>Facial expression recognition: ${esc(run.name)}</h1>`);
+  s.push(`<title>fer report: ${esc(name)}</title><style>${STYLE}</style></head><body>`);
+  s.push(`<h1>Facial expression recognition: ${esc(name)}</h1>`);
   const meta = [
     cfg?.model && `model <code>${esc(cfg.model)}</code>`,
     cfg?.data && `data ${esc(cfg.data === 'synthetic' ? `synthetic faces (seed ${cfg.synthetic?.seed}, ${cfg.synthetic?.count})` : cfg.data)}`,
     history.length && `${history.length} epochs`,
-    typeof (run.raw.backend as { name?: string })?.name === 'string' && `backend ${esc((run.raw.backend as { name: string }).name)}`,
+    run && `backend ${esc(run.backend.name)}`,
   ].filter(Boolean);
   s.push(`<p class="meta">${meta.join(' · ')} · made by <code>fer report</code> on ${new Date().toISOString().slice(0, 10)}</p>`);
 
@@ -161,6 +167,6 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   if (existsSync(path.join(runDir, 'filters', 'responses.png'))) s.push(await figure(path.join(runDir, 'filters', 'responses.png'), 'filter responses to one face'));
   s.push(`</body></html>`);
   const file = path.join(runDir, 'report.html');
-  await writeFileAtomicText(file, s.join('\n'));
+  await writeFileAtomic(file, s.join('\n'));
   return file;
 }

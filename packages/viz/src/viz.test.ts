@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { saveModel, selectBackend, writeJson, classificationReport, type EpochRecord } from '@fer/core';
+import { classificationReport, createRunJson, defaultRunConfig, loadRunData, runSplit, saveModel, selectBackend, writeJson, writeRunJson, type EpochRecord } from '@fer/core';
 import { plotHistory } from './plots.js';
 import { vegaLiteToSvg } from './render.js';
 import { confusionSpec } from './confusion.js';
@@ -34,7 +34,10 @@ beforeAll(async () => {
   await selectBackend('wasm');
   dir = await mkdtemp(path.join(os.tmpdir(), 'fer-viz-'));
   await writeJson(path.join(dir, 'history.json'), history);
-  await writeJson(path.join(dir, 'run.json'), { config: { data: 'synthetic', model: 'tiny', synthetic: { count: 84, trainRows: 70, seed: 1 }, trainRows: 70 }, backend: { name: 'wasm' } });
+  const backend = await selectBackend('wasm');
+  const config = defaultRunConfig('synthetic', { model: 'tiny', synthetic: { count: 84, trainRows: 70, seed: 1 }, trainRows: 70 });
+  const data = await loadRunData(config);
+  await writeRunJson(dir, createRunJson({ runDir: dir, command: 'fer train (test)', config, data, split: runSplit(config, data), backend, threads: 1, tfjsVersion: tf.version.tfjs, dataLoadSeconds: 0 }));
   await saveModel(tinyCnn(), path.join(dir, 'model'));
 });
 afterAll(async () => {

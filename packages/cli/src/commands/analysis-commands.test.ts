@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { heatPng } from '@fer/viz';
 import * as tf from '@tensorflow/tfjs';
-import { saveModel, selectBackend, writeJson } from '@fer/core';
+import { createRunJson, defaultRunConfig, loadRunData, runSplit, saveModel, selectBackend, writeRunJson } from '@fer/core';
 import { main } from '../main.js';
 
 let root: string;
@@ -33,12 +33,20 @@ async function fer(...args: string[]) {
   }
 }
 
+/** A run directory's run.json for synthetic faces, as `fer train` writes it. */
+async function writeSyntheticRunJson(runDir: string, synthetic: { count: number; trainRows: number; seed: number }) {
+  const backend = await selectBackend('wasm');
+  const config = defaultRunConfig('synthetic', { synthetic, trainRows: synthetic.trainRows });
+  const data = await loadRunData(config);
+  await writeRunJson(runDir, createRunJson({ runDir, command: 'fer train (test)', config, data, split: runSplit(config, data), backend, threads: 1, tfjsVersion: tf.version.tfjs, dataLoadSeconds: 0 }));
+}
+
 beforeAll(async () => {
   await selectBackend('wasm');
   root = await mkdtemp(path.join(os.tmpdir(), 'fer-cli-analysis-'));
   const run = path.join(root, 'run');
   await saveModel(tinyCnn(), path.join(run, 'model'));
-  await writeJson(path.join(run, 'run.json'), { config: { data: 'synthetic', synthetic: { count: 56, trainRows: 42, seed: 2 }, trainRows: 42 } });
+  await writeSyntheticRunJson(run, { count: 56, trainRows: 42, seed: 2 });
   await saveModel(tinyCnn([32, 32, 3]), path.join(root, 'rgb', 'model'));
   await mkdir(path.join(root, 'empty'));
   // a colour PNG of another size: predict must turn it into 48x48 grey itself

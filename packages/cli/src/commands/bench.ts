@@ -1,27 +1,29 @@
-import { BACKEND_CHOICES, formatBenchTable, runBench, FerError, type BackendChoice } from '@fer/core';
+import { BENCH_DEFAULTS, formatBenchTable, runBench } from '@fer/bench';
+import { BACKEND_CHOICES, FerError, type BackendChoice } from '@fer/core';
 import type { Command } from '../command.js';
-import { intFlag, numberFlag, parseFlags } from '../args.js';
+import { intFlag, numberFlag, parseFlags, userPath } from '../args.js';
 
 export const bench: Command = {
   name: 'bench',
   summary: 'training and inference images/s of the seed CNN per backend and batch size, beside PyTorch when present',
-  usage: `usage: fer bench [--json] [--profile] [--ablation] [--batch 32,64,128] [--backends wasm,node] [--workers N] [--seconds S] [--rounds N] [--no-torch]
+  usage: `usage: fer bench [--json] [--profile] [--ablation] [--batch ${BENCH_DEFAULTS.batches.join(',')}] [--backends wasm,node] [--workers N] [--seconds S] [--rounds N] [--python FILE] [--no-torch]
 
 Measures the seed CNN's training and inference throughput on each backend that starts here (the pure-JS
-cpu backend only when asked for: it trains at under 1 image/s), at batch sizes 32, 64 and 128, and the
-data-loading speed. When Debian's python3-torch imports, the same run measures a PyTorch reference of the
-same model and batch, side by side, and prints our throughput as a ratio to it.
+cpu backend only when asked for: it trains at under 1 image/s), at each batch size, and the data-loading
+speed. Where Python with torch imports (on Debian: apt-get install python3-torch), the same run measures
+a PyTorch reference of the same model and batch, side by side, and prints our throughput as a ratio to it.
 
   --json        print one JSON object instead of the table
   --profile     time per kernel, for one training and one inference step per backend
   --ablation    each of fer's optimisations cumulatively, with its per-kernel profile
-  --batch LIST  batch sizes (default 32,64,128)
+  --batch LIST  batch sizes (default ${BENCH_DEFAULTS.batches.join(',')})
   --backends L  comma-separated: ${BACKEND_CHOICES.filter((b) => b !== 'auto').join(', ')}
   --workers N   data-parallel worker threads for the parallel rows (default: the number of cores)
-  --seconds S   minimum seconds per measurement (default 3)
-  --rounds N    interleaved rounds of PyTorch and ours; the best of each is kept (default 2)
+  --seconds S   minimum seconds per measurement (default ${BENCH_DEFAULTS.seconds})
+  --rounds N    interleaved rounds of PyTorch and ours; the best of each is kept (default ${BENCH_DEFAULTS.rounds})
+  --python FILE the Python that runs the PyTorch reference (default: python3 on PATH)
   --no-torch    skip the PyTorch reference`,
-  async run(argv) {
+  async execute(argv) {
     const { values: v } = await parseFlags(
       argv,
       {
@@ -33,6 +35,7 @@ same model and batch, side by side, and prints our throughput as a ratio to it.
         workers: { type: 'string' },
         seconds: { type: 'string' },
         rounds: { type: 'string' },
+        python: { type: 'string' },
         'no-torch': { type: 'boolean' },
       },
       'bench',
@@ -47,9 +50,10 @@ same model and batch, side by side, and prints our throughput as a ratio to it.
       batches,
       backends,
       workers: v.workers === undefined ? undefined : intFlag('workers', v.workers, 0, 0, 64),
-      seconds: v.seconds === undefined ? undefined : numberFlag('seconds', v.seconds, 3, 0, 600),
-      rounds: v.rounds === undefined ? undefined : intFlag('rounds', v.rounds, 2, 1, 20),
-      torch: v['no-torch'] ? false : 'auto',
+      seconds: v.seconds === undefined ? undefined : numberFlag('seconds', v.seconds, BENCH_DEFAULTS.seconds, 0, 600),
+      rounds: v.rounds === undefined ? undefined : intFlag('rounds', v.rounds, BENCH_DEFAULTS.rounds, 1, 20),
+      torch: v['no-torch'] ? false : v.python ? true : 'auto',
+      python: v.python === undefined ? undefined : userPath(v.python),
       profile: v.profile,
       ablation: v.ablation,
       log: (line) => process.stderr.write(`${line}\n`),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { FerError, hasLabels, loadDataset, loadRunModel, readRunInfo, runValidationData, selectUsage } from '@fer/core';
+import { FerError, hasLabels, loadDataset, loadRunModel, readRunJson, runValidationData, selectUsage } from '@fer/core';
 import { evaluateToDir } from '@fer/viz';
 import type { Command } from '../command.js';
 import { backendFlag, choiceFlag, intFlag, parseFlags, runDirFlag, userPath } from '../args.js';
@@ -22,7 +22,7 @@ export const evaluate: Command = {
   name: 'evaluate',
   summary: 'accuracy, per-class P/R/F1 and the confusion matrix with its analysis',
   usage: USAGE,
-  async run(argv) {
+  async execute(argv) {
     const { values: v } = await parseFlags(argv, { run: { type: 'string' }, data: { type: 'string' }, usage: { type: 'string' }, limit: { type: 'string' }, tta: { type: 'boolean' }, out: { type: 'string' }, backend: { type: 'string' } }, 'evaluate');
     const runDir = runDirFlag(v.run, 'fer evaluate --run runs/viz-seed');
     const usage = v.usage === undefined ? undefined : choiceFlag('usage', v.usage, ['PublicTest', 'PrivateTest', 'Training'] as const, 'PublicTest');
@@ -38,7 +38,7 @@ export const evaluate: Command = {
       description = `${data.source}${usage ? ` (${usage})` : ''}, ${data.size} faces`;
     } else {
       if (usage) throw new FerError('--usage needs --data: the run\'s own validation split has no Usage column to choose from');
-      data = await runValidationData(await readRunInfo(runDir));
+      data = await runValidationData((await readRunJson(runDir)).config);
       description = `validation split of the run (${data.source}, ${data.size} faces)`;
     }
     if (!hasLabels(data)) throw new FerError(`${data.source} has faces without labels, so there is nothing to score them against`, { hint: 'evaluate on a labelled file (fer2013.csv, train.csv); for test.csv use `fer predict --submission`' });

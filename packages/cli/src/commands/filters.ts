@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { convLayers, loadFaceImage, loadRunModel, readRunInfo, runValidationData } from '@fer/core';
+import { convLayers, loadFaceImage, loadRunModel, readRunJson, runValidationData } from '@fer/core';
 import { filtersToDir } from '@fer/viz';
 import type { Command } from '../command.js';
 import { backendFlag, intFlag, numberFlag, parseFlags, runDirFlag, userPath } from '../args.js';
@@ -26,7 +26,7 @@ export const filters: Command = {
   name: 'filters',
   summary: 'activation maximisation of conv filters, and filter responses to a face',
   usage: USAGE,
-  async run(argv) {
+  async execute(argv) {
     const { values: v } = await parseFlags(
       argv,
       { run: { type: 'string' }, layer: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' }, image: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
@@ -46,7 +46,7 @@ export const filters: Command = {
     if (v.image) face = { pixels: await loadFaceImage(userPath(v.image)), name: path.basename(v.image) };
     else {
       try {
-        const val = await runValidationData(await readRunInfo(runDir));
+        const val = await runValidationData((await readRunJson(runDir)).config);
         face = { pixels: val.pixels.subarray(0, 2304), name: 'first validation face', label: val.labels[0] };
       } catch (e) {
         console.log(`no face for the responses (${(e as Error).message}); pass --image FILE`);

@@ -21,7 +21,7 @@ export const predict: Command = {
   name: 'predict',
   summary: 'classify face images, or write an id,label submission for a test CSV',
   usage: USAGE,
-  async run(argv) {
+  async execute(argv) {
     const { values: v, positionals } = await parseFlags(
       argv,
       { run: { type: 'string' }, json: { type: 'boolean' }, top: { type: 'string' }, data: { type: 'string' }, submission: { type: 'string' }, tta: { type: 'boolean' }, backend: { type: 'string' } },

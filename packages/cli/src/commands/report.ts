@@ -17,7 +17,7 @@ export const report: Command = {
   name: 'report',
   summary: 'one self-contained HTML page: the homework report reproduced from a run',
   usage: USAGE,
-  async run(argv) {
+  async execute(argv) {
     const { values: v } = await parseFlags(argv, { run: { type: 'string' }, 'only-existing': { type: 'boolean' }, backend: { type: 'string' } }, 'report');
     const runDir = runDirFlag(v.run, 'fer report --run runs/viz-seed');
     const backend = await backendFlag(v.backend);

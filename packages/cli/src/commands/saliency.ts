@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { FerError, PIXELS_PER_IMAGE, pickConvLayer, SALIENCY_METHODS, SALIENCY_METHOD_TITLES, loadFaceImage, loadRunModel, readRunInfo, runValidationData, subset, type FaceDataset, type SaliencyMethod } from '@fer/core';
-import { facesToExplain, saliencyToDir } from '@fer/viz';
+import { FerError, PIXELS_PER_IMAGE, facesToExplain, pickConvLayer, SALIENCY_METHODS, SALIENCY_METHOD_TITLES, loadFaceImage, loadRunModel, readRunJson, runValidationData, subset, type FaceDataset, type SaliencyMethod } from '@fer/core';
+import { saliencyToDir } from '@fer/viz';
 import type { Command } from '../command.js';
 import { backendFlag, choiceFlag, intFlag, parseFlags, runDirFlag, userPath } from '../args.js';
 
@@ -24,7 +24,7 @@ export const saliency: Command = {
   name: 'saliency',
   summary: 'saliency maps (vanilla, SmoothGrad, Grad-CAM, Integrated Gradients) and their mask scores',
   usage: USAGE,
-  async run(argv) {
+  async execute(argv) {
     const { values: v, positionals } = await parseFlags(
       argv,
       { run: { type: 'string' }, method: { type: 'string' }, images: { type: 'boolean' }, 'score-faces': { type: 'string' }, 'gradcam-layer': { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
@@ -41,7 +41,8 @@ export const saliency: Command = {
     const backend = await backendFlag(v.backend);
     console.log(`backend: ${backend.name} (${backend.reason})`);
     const model = await loadRunModel(runDir);
-    const run = await readRunInfo(runDir);
+    // explaining given images needs no run.json; the run's own faces do
+    const run = v.images ? await readRunJson(runDir, { optional: true }) : await readRunJson(runDir);
 
     let val: FaceDataset | undefined;
     let faces: FaceDataset;
@@ -52,9 +53,9 @@ export const saliency: Command = {
       for (let i = 0; i < files.length; i++) pixels.set(await loadFaceImage(files[i]), i * PIXELS_PER_IMAGE);
       faces = { pixels, labels: new Int8Array(files.length).fill(-1), size: files.length, source: 'images', format: 'image-folder', skipped: 0 };
       names = positionals.map((p) => path.basename(p));
-      if (run.config?.data === 'synthetic' && scorePerClass > 0) val = await runValidationData(run);
+      if (run?.config.data === 'synthetic' && scorePerClass > 0) val = await runValidationData(run.config);
     } else {
-      val = await runValidationData(run);
+      val = await runValidationData(run!.config);
       faces = subset(val, await facesToExplain(model, val));
     }
     console.log(`model: ${model.name}; faces: ${names ? names.join(', ') : `one per class from ${val!.source}`}`);

@@ -11,7 +11,7 @@ export const summary: Command = {
   --model NAME  seed: the report's CNN (default); simple: its 3-layer CNN [64, 128, 512] for saliency
   --run DIR     summarise the model saved in a run directory instead
   --json        print the table as JSON`,
-  async run(argv) {
+  async execute(argv) {
     const { values } = await parseFlags(argv, { model: { type: 'string' }, run: { type: 'string' }, json: { type: 'boolean' } }, 'summary');
     await selectBackend('cpu'); // building a model needs no speed
     const model = values.run ? await loadModel(path.join(userPath(values.run), 'model')) : buildModel(choiceFlag('model', values.model, MODEL_NAMES, 'seed'));

@@ -1,50 +1,30 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import {
   BACKEND_CHOICES,
   createDataParallelStepper,
+  createRunJson,
+  defaultRunConfig,
   FerError,
   MODEL_NAMES,
-  loadDataset,
+  loadRunData,
+  readRunJson,
+  REPORT_DEFAULTS,
+  runPaths,
+  runSplit,
   selectBackend,
-  splitByRows,
-  splitByUsage,
-  syntheticFaces,
+  SYNTHETIC_DEFAULTS,
   train as trainModel,
-  writeJson,
-  type BackendChoice,
+  writeRunJson,
   type EpochRecord,
-  type FaceDataset,
   type ModelName,
-  type Split,
+  type RunConfig,
 } from '@fer/core';
 import type { Command } from '../command.js';
 import { choiceFlag, intFlag, numberFlag, parseFlags, userPath } from '../args.js';
 import { ProgressBar, formatDuration } from '../progress.js';
-
-/** Defaults without --data: a synthetic set big and easy enough to pass 90% in a few minutes on 2 cores. */
-export const SYNTHETIC_DEFAULTS = { train: 3500, validation: 700, seed: 1, epochs: 4, lr: 1e-3, batch: 32 };
-/** The report's recipe. */
-export const REPORT_DEFAULTS = { epochs: 30, lr: 1e-4, batch: 64, trainRows: 25000 };
-
-export interface TrainConfig {
-  data: string; // a path, or 'synthetic'
-  model: ModelName;
-  epochs: number;
-  batch: number;
-  lr: number;
-  lrSchedule: 'constant' | 'cosine';
-  seed: number;
-  split: 'rows' | 'usage';
-  trainRows: number;
-  limit?: number;
-  skipBadRows: boolean;
-  backend: BackendChoice;
-  synthetic?: { count: number; trainRows: number; seed: number };
-}
 
 const USAGE = `usage: fer train [--data FILE|DIR] [flags]
 
@@ -52,7 +32,7 @@ Trains the report's CNN and writes a run directory (run.json, history.json/.csv,
 Without --data it trains on built-in synthetic faces (${SYNTHETIC_DEFAULTS.train} train, ${SYNTHETIC_DEFAULTS.validation} validation).
 
   --data PATH         Kaggle fer2013.csv, NTU train.csv, or an image folder <emotion>/*.jpg; .gz is fine
-  --model NAME        seed (the report's CNN, default) or simple (its 3-layer CNN for saliency)
+  --model NAME        ${MODEL_NAMES.join(' or ')} (default seed, the report's CNN; fer summary --model NAME shows one)
   --epochs N          default ${REPORT_DEFAULTS.epochs} with --data, ${SYNTHETIC_DEFAULTS.epochs} on synthetic faces
   --batch N           default ${REPORT_DEFAULTS.batch} with --data, ${SYNTHETIC_DEFAULTS.batch} on synthetic faces
   --lr X              Adam learning rate; default ${REPORT_DEFAULTS.lr} with --data (the report's), ${SYNTHETIC_DEFAULTS.lr} on synthetic faces
@@ -76,25 +56,11 @@ function timestamp(): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-export function makeSplit(data: FaceDataset, cfg: TrainConfig): Split {
-  if (cfg.split === 'usage') return splitByUsage(data);
-  return splitByRows(data, cfg.trainRows);
-}
-
-async function loadData(cfg: TrainConfig): Promise<{ data: FaceDataset; seconds: number }> {
-  const t = performance.now();
-  const data =
-    cfg.data === 'synthetic'
-      ? syntheticFaces({ count: cfg.synthetic!.count, seed: cfg.synthetic!.seed })
-      : await loadDataset(cfg.data, { skipBadRows: cfg.skipBadRows, limit: cfg.limit });
-  return { data, seconds: (performance.now() - t) / 1000 };
-}
-
 export const train: Command = {
   name: 'train',
   summary: "train the report's CNN (on FER2013 with --data, else on built-in synthetic faces)",
   usage: USAGE,
-  async run(argv) {
+  async execute(argv) {
     const { values: v } = await parseFlags(
       argv,
       {
@@ -118,36 +84,36 @@ export const train: Command = {
     );
     const started = Date.now();
     let outDir = userPath(v.out ?? path.join('runs', timestamp()));
-    let base: Partial<TrainConfig> = {};
+    let base: Partial<RunConfig> = {};
     if (v.resume) {
       if (!v.out) throw new FerError('--resume needs --out DIR: the run to continue', { hint: 'e.g. fer train --resume --out runs/2026-11-27-101500' });
-      const runJson = path.join(outDir, 'run.json');
-      if (!existsSync(runJson)) throw new FerError(`${outDir} is not a run directory (no run.json)`, { hint: 'pass the --out of an earlier `fer train`' });
-      base = JSON.parse(await readFile(runJson, 'utf8')).config as TrainConfig;
-    } else if (existsSync(path.join(outDir, 'run.json'))) {
+      base = (await readRunJson(outDir)).config;
+    } else if (existsSync(runPaths(outDir).runJson)) {
       throw new FerError(`${outDir} already holds a run`, { hint: 'pass --resume to continue it, or another --out to start a new one' });
     }
-    const synthetic = v.data === undefined ? base.data === undefined || base.data === 'synthetic' : false;
-    const d = synthetic ? SYNTHETIC_DEFAULTS : REPORT_DEFAULTS;
+    const dataPath = v.data !== undefined ? userPath(v.data) : (base.data ?? 'synthetic');
     const limit = v.limit !== undefined ? intFlag('limit', v.limit, 0, 2) : base.limit;
-    const defaultTrainRows = synthetic ? SYNTHETIC_DEFAULTS.train : limit ? Math.floor(limit * 0.8) : REPORT_DEFAULTS.trainRows;
-    const cfg: TrainConfig = {
-      data: v.data !== undefined ? userPath(v.data) : (base.data ?? 'synthetic'),
-      model: choiceFlag('model', v.model, MODEL_NAMES, base.model ?? 'seed'),
-      epochs: intFlag('epochs', v.epochs, base.epochs ?? d.epochs, 1, 10000),
-      batch: intFlag('batch', v.batch, base.batch ?? d.batch, 1, 4096),
-      lr: numberFlag('lr', v.lr, base.lr ?? d.lr, 0, 10),
-      lrSchedule: choiceFlag('lr-schedule', v['lr-schedule'], ['constant', 'cosine'] as const, base.lrSchedule ?? (synthetic ? 'cosine' : 'constant')),
-      seed: intFlag('seed', v.seed, base.seed ?? 0, 0, 2 ** 31 - 1),
-      split: choiceFlag('split', v.split, ['rows', 'usage'] as const, base.split ?? 'rows'),
-      trainRows: intFlag('train-rows', v['train-rows'], base.trainRows ?? defaultTrainRows, 1),
+    // defaults for this data, under what a resumed run had, under the flags given now
+    const { synthetic, ...d } = defaultRunConfig(dataPath, { ...base, data: dataPath, limit });
+    // a resumed run's model must still exist: choiceFlag says which ones do
+    const modelName: ModelName = choiceFlag('model', v.model ?? d.model, MODEL_NAMES, 'seed');
+    const cfg: RunConfig = {
+      data: dataPath,
+      model: modelName,
+      epochs: intFlag('epochs', v.epochs, d.epochs, 1, 10000),
+      batch: intFlag('batch', v.batch, d.batch, 1, 4096),
+      lr: numberFlag('lr', v.lr, d.lr, 0, 10),
+      lrSchedule: choiceFlag('lr-schedule', v['lr-schedule'], ['constant', 'cosine'] as const, d.lrSchedule),
+      seed: intFlag('seed', v.seed, d.seed, 0, 2 ** 31 - 1),
+      split: choiceFlag('split', v.split, ['rows', 'usage'] as const, d.split),
+      trainRows: intFlag('train-rows', v['train-rows'], d.trainRows, 1),
       limit,
-      skipBadRows: v['skip-bad-rows'] ?? base.skipBadRows ?? false,
-      backend: choiceFlag('backend', v.backend, BACKEND_CHOICES, base.backend ?? 'auto'),
+      skipBadRows: v['skip-bad-rows'] ?? d.skipBadRows,
+      backend: choiceFlag('backend', v.backend, BACKEND_CHOICES, d.backend),
     };
-    if (cfg.data === 'synthetic') {
-      cfg.synthetic = base.synthetic ?? { count: SYNTHETIC_DEFAULTS.train + SYNTHETIC_DEFAULTS.validation, trainRows: SYNTHETIC_DEFAULTS.train, seed: SYNTHETIC_DEFAULTS.seed };
-      cfg.trainRows = v['train-rows'] !== undefined ? cfg.trainRows : cfg.synthetic.trainRows;
+    if (dataPath === 'synthetic') {
+      cfg.synthetic = synthetic;
+      cfg.trainRows = v['train-rows'] !== undefined ? cfg.trainRows : synthetic!.trainRows;
       if (cfg.split === 'usage') throw new FerError('--split usage needs --data with a Usage column; synthetic faces have none');
     }
     const workers = intFlag('workers', v.workers, 0, 0, 64);
@@ -155,10 +121,12 @@ export const train: Command = {
     const backend = await selectBackend(cfg.backend);
     console.log(`backend: ${backend.name} (${backend.reason})`);
 
-    const { data, seconds: loadSeconds } = await loadData(cfg);
+    const t = performance.now();
+    const data = await loadRunData(cfg);
+    const loadSeconds = (performance.now() - t) / 1000;
     const what = cfg.data === 'synthetic' ? data.source : `${data.source} (${data.format})`;
     console.log(`data: ${what}: ${data.size} faces in ${loadSeconds.toFixed(1)} s${data.skipped ? `, ${data.skipped} bad rows skipped` : ''}`);
-    const split = makeSplit(data, cfg);
+    const split = runSplit(cfg, data);
     console.log(`split: ${split.description}`);
     console.log(`model: ${cfg.model}, ${cfg.epochs} epochs, batch ${cfg.batch}, Adam lr ${cfg.lr} (${cfg.lrSchedule}), seed ${cfg.seed}`);
     console.log(`run: ${outDir}`);
@@ -166,22 +134,22 @@ export const train: Command = {
     // wasm runs one thread per backend instance: worker_threads put the other cores to work
     const threads = workers || (backend.name === 'wasm' ? Math.min(2, os.availableParallelism()) : 1);
     const makeStepper =
-      threads > 1 ? (model: tf.LayersModel, optimizer: tf.Optimizer) => createDataParallelStepper({ model, modelName: cfg.model, optimizer, workers: threads }) : undefined;
+      threads > 1 ? (model: tf.LayersModel, optimizer: tf.Optimizer) => createDataParallelStepper({ model, modelName, optimizer, workers: threads }) : undefined;
     if (threads > 1) console.log(`threads: ${threads} data-parallel worker_threads, each on a share of every batch`);
 
-    const runJson = {
-      name: path.basename(outDir),
+    const runJson = createRunJson({
+      runDir: outDir,
       command: ['fer', 'train', ...argv].join(' '),
       config: cfg,
-      data: { source: data.source, format: data.format, rows: data.size, skipped: data.skipped, split: split.description, train: split.train.size, validation: split.validation.size },
-      backend: { ...backend, threads },
-      versions: { node: process.version, tfjs: tf.version.tfjs, platform: `${process.platform}-${process.arch}` },
-      timings: { startedAt: new Date(started).toISOString(), dataLoadSeconds: loadSeconds } as Record<string, unknown>,
-      status: 'running',
-    };
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(outDir, { recursive: true });
-    await writeJson(path.join(outDir, 'run.json'), runJson);
+      data,
+      split,
+      backend,
+      threads,
+      tfjsVersion: tf.version.tfjs,
+      dataLoadSeconds: loadSeconds,
+      startedAt: new Date(started),
+    });
+    await writeRunJson(outDir, runJson);
 
     const bar = new ProgressBar();
     const controller = new AbortController();
@@ -205,7 +173,7 @@ export const train: Command = {
       result = await trainModel({
         train: split.train,
         validation: split.validation,
-        model: cfg.model,
+        model: modelName,
         epochs: cfg.epochs,
         batchSize: cfg.batch,
         learningRate: cfg.lr,
@@ -231,9 +199,7 @@ export const train: Command = {
       });
     } catch (e) {
       bar.clear();
-      runJson.status = 'failed';
-      runJson.timings.failedAt = new Date().toISOString();
-      await writeJson(path.join(outDir, 'run.json'), { ...runJson, error: (e as Error).message });
+      await writeRunJson(outDir, { ...runJson, status: 'failed', timings: { ...runJson.timings, failedAt: new Date().toISOString() }, error: (e as Error).message });
       throw e;
     } finally {
       process.off('SIGINT', onSigint);
@@ -243,14 +209,14 @@ export const train: Command = {
     const seconds = (Date.now() - started) / 1000;
     const last = result.history[result.history.length - 1];
     const trainedImages = result.history.slice(result.startEpoch).length * split.train.size;
-    await writeJson(path.join(outDir, 'run.json'), {
+    await writeRunJson(outDir, {
       ...runJson,
       status: result.interrupted ? 'interrupted' : 'finished',
       timings: { ...runJson.timings, finishedAt: new Date().toISOString(), seconds, secondsPerEpoch: result.history.map((h) => h.seconds) },
       result: { epochs: result.history.length, bestEpoch: result.bestEpoch, bestValAcc: result.bestValAcc, final: last },
     });
     if (result.interrupted) {
-      console.log(`interrupted: checkpoint saved in ${path.join(outDir, 'checkpoints', 'last')}\ncontinue with: pnpm fer train --resume --out ${outDir}`);
+      console.log(`interrupted: checkpoint saved in ${runPaths(outDir).last}\ncontinue with: pnpm fer train --resume --out ${outDir}`);
       return 130;
     }
     console.log(

@@ -1,11 +1,12 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../backend.js';
+import { selectBackend } from '../backend/select.js';
 import { syntheticFaces } from '../data/synthetic.js';
-import { toInput } from '../evaluate.js';
-import { classificationReport, confusionMatrix } from './metrics.js';
+import { toInput } from '../evaluation/predict.js';
+import { classificationReport, confusionMatrix } from '../evaluation/metrics.js';
 import { maskConcentration, featureMask } from './mask-score.js';
-import { flipHorizontal, submissionCsv, argmaxRows } from './predict.js';
+import { flipHorizontal, submissionCsv } from '../evaluation/predict.js';
+import { argmaxRows } from '../evaluation/metrics.js';
 import { integratedGradientsSigned, vanillaGradient, gradCam, smoothGrad, SALIENCY_METHODS, ATTRIBUTION_METHODS } from './attribution/index.js';
 import { maximizeFilters, filterResponses, randomFilters } from './filters.js';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE, PIXELS_PER_IMAGE } from '../classes.js';
-import { mulberry32 } from '../data/synthetic.js';
+import { mulberry32 } from '../random.js';
 import { FerError } from '../errors.js';
 import { featureLayer, pickConvLayer, splitModelAt } from './attribution/layers.js';
 

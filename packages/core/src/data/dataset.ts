@@ -71,7 +71,17 @@ export interface Split {
 export function splitByRows(d: FaceDataset, trainRows: number): Split {
   const rows: number[] = [];
   for (let i = 0; i < d.size; i++) if (!d.usage || d.usage[i] === 'Training') rows.push(i);
-  if (rows.length < 2) throw new FerError(`${d.source} has ${rows.length} training row(s): at least 2 are needed to train and validate`);
+  if (rows.length < 2) {
+    if (d.usage && d.size >= 2) {
+      const counts = new Map<string, number>();
+      for (const u of d.usage) counts.set(u, (counts.get(u) ?? 0) + 1);
+      const found = [...counts].map(([u, n]) => `${n} ${u}`).join(', ');
+      throw new FerError(`${d.source} has ${rows.length} row(s) marked Training in its Usage column (it has ${found}): only Training rows train, so that PublicTest and PrivateTest stay unseen`, {
+        hint: 'train on a file with Training rows (Kaggle\'s full fer2013.csv), and score this one with `fer evaluate --run DIR --data FILE --usage PublicTest`',
+      });
+    }
+    throw new FerError(`${d.source} has ${rows.length} face(s): at least 2 are needed to train and validate`, { hint: 'check that the file is the whole data set' });
+  }
   if (trainRows >= rows.length) {
     throw new FerError(`--train-rows ${trainRows} leaves no validation rows: ${d.source} has ${rows.length} training rows`, {
       hint: `pass --train-rows below ${rows.length} (the report uses 25000 of 28709)`,

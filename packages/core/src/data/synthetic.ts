@@ -1,24 +1,6 @@
 import { IMAGE_SIZE, PIXELS_PER_IMAGE } from '../classes.js';
 import type { FaceDataset } from './dataset.js';
-
-/** A small, fast, seedable PRNG (mulberry32): the same seed gives the same faces on every machine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash2(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x45d9f3b);
-  return (h ^ (h >>> 15)) >>> 0;
-}
+import { gaussian, hash2, mulberry32 } from '../random.js';
 
 /**
  * What each class does with brows, eyes and mouth, in face units (the face spans about [-1, 1]).
@@ -105,7 +87,7 @@ export function syntheticFaces(options: SyntheticOptions): FaceDataset {
   for (let n = 0; n < count; n++) {
     const rnd = mulberry32(hash2(seed, n));
     const r = (lo: number, hi: number) => lo + (hi - lo) * rnd();
-    const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+    const gauss = gaussian(rnd);
     const label = n % 7;
     labels[n] = label;
     const e = EXPRESSIONS[label];

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FerError } from '../../errors.js';
-import { isConv2DLayer } from '../../models.js';
+import { isConv2DLayer } from '../../models/index.js';
 
 /** The model's Conv2D layers, first to last. */
 export function convLayers(model: tf.LayersModel): tf.layers.Layer[] {

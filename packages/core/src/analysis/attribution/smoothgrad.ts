@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../../data/synthetic.js';
+import { gaussian, mulberry32 } from '../../random.js';
 import { type AttributionMethod, classesFor, faceTensor, imageCount, inBatches, inputGradients } from './types.js';
 
 export interface SmoothGradOptions {
@@ -19,8 +19,7 @@ export interface SmoothGradOptions {
 export const smoothGrad: AttributionMethod<SmoothGradOptions> = async (model, images, classIndex, options = {}) => {
   const samples = options.samples ?? 25;
   const sigma = options.noise ?? 0.15;
-  const rnd = mulberry32(options.seed ?? 0);
-  const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const gauss = gaussian(mulberry32(options.seed ?? 0));
   const n = imageCount(images);
   return inBatches(images, classesFor(classIndex, n), options.batchSize ?? 16, async (x, c) => {
     const sum = new Float32Array(x.length);

@@ -1,0 +1,53 @@
+import { DEFAULT_FLAGS, useFerKernels, withFlags, type Flags, type KernelTime } from '@fer/core';
+import { measureLocal, profileBackend } from './measure.js';
+
+export interface AblationRow {
+  stage: string;
+  batch: number;
+  trainImagesPerSec: number;
+  inferImagesPerSec: number;
+  /** The training step's slowest kernels at this stage. */
+  top: KernelTime[];
+}
+
+/**
+ * fer's optimisations in the order they were made; each stage adds its kernel overrides (by kernel
+ * name; a gradient as `<kernel>_grad`) and turns on its flags, on top of the stages before it.
+ */
+export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; flags?: Partial<Flags> }[] = [
+  { stage: 'prototype: Conv2DBackpropFilter only', kernels: ['Conv2DBackpropFilter'] },
+  { stage: '+ Conv2DBackpropInput as forward conv', kernels: ['Conv2DBackpropInput'] },
+  { stage: '+ MaxPoolGrad, BatchMatMul, Sum, LeakyRelu/BN gradients', kernels: ['MaxPoolGrad', 'BatchMatMul', 'Sum', 'LeakyRelu_grad', 'FusedBatchNorm_grad'] },
+  { stage: '+ first-layer gradients as matrix products', kernels: [], flags: { smallChannelGradMax: DEFAULT_FLAGS.smallChannelGradMax } },
+  { stage: '+ Identity by reference', kernels: ['Identity'] },
+  { stage: '+ own WebAssembly SIMD kernels, LeakyRelu, Mean, MaxPool', kernels: ['LeakyRelu', 'Mean', 'MaxPool'], flags: { simdKernels: true } },
+  { stage: '+ Winograd F(4x4,3x3) for 3x3 convs, all three passes', kernels: ['Conv2D', 'FusedConv2D'], flags: { winograd: true } },
+  { stage: '+ one-input-channel conv and its filter gradient in C', kernels: [], flags: { oneChannelConv: true } },
+  { stage: '+ first conv layer unfused: no dL/dimages', kernels: [], flags: { unfusedInputConv: true } },
+  { stage: '+ Mean gradient without a ones tensor', kernels: ['Mean_grad'] },
+  { stage: '+ fused Adam', kernels: [], flags: { fusedAdam: true } },
+  { stage: "+ dense layers on fer's matrix product", kernels: ['_FusedMatMul'], flags: { nativeMatMul: true } },
+];
+
+/** Every optimisation that is a flag, off: the prototype's state. */
+const ALL_OFF: Partial<Flags> = { smallChannelGradMax: 0, simdKernels: false, winograd: false, oneChannelConv: false, unfusedInputConv: false, fusedAdam: false, nativeMatMul: false };
+
+/** Each stage measured in turn (wasm, one thread), under the same machine load, with its top kernels. */
+export async function measureAblation(batch: number, seconds: number, log: (l: string) => void): Promise<AblationRow[]> {
+  const rows: AblationRow[] = [];
+  const kernels = new Set<string>();
+  let stageFlags: Partial<Flags> = { ...ALL_OFF };
+  try {
+    for (const s of OPTIMISATION_STAGES) {
+      s.kernels.forEach((k) => kernels.add(k));
+      stageFlags = { ...stageFlags, ...s.flags };
+      useFerKernels((k) => kernels.has(k));
+      log(`ablation: ${s.stage}...`);
+      const { r, p } = await withFlags(stageFlags, async () => ({ r: await measureLocal('wasm', batch, seconds), p: await profileBackend('wasm', batch) }));
+      rows.push({ stage: s.stage, batch, trainImagesPerSec: r.trainImagesPerSec, inferImagesPerSec: r.inferImagesPerSec, top: p.train.slice(0, 6) });
+    }
+  } finally {
+    useFerKernels(() => true);
+  }
+  return rows;
+}

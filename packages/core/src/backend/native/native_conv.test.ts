@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { maxRelDiff, randomArray, runOn } from '../kernels/test_util.js';
+import { flags } from '../../flags.js';
+import { nativeCalls } from './native.js';
+import { NATIVE_SOURCE_SHA256 } from './native_wasm.js';
+
+// [n, h, w, ci, co, pad]: whole and partial 4x4 output tiles, 'same' and 'valid', channel counts that
+// fill the 4x8 matrix-product blocks and ones that leave remainders (rows and columns).
+const cases: [number, number, number, number, number, 'same' | 'valid'][] = [
+  [2, 8, 8, 4, 8, 'same'],
+  [1, 6, 6, 8, 4, 'same'],
+  [3, 7, 9, 12, 20, 'same'],
+  [2, 9, 7, 4, 12, 'valid'],
+  [1, 12, 12, 16, 16, 'valid'],
+  [2, 5, 5, 8, 8, 'same'],
+  [1, 3, 3, 4, 4, 'valid'],
+];
+
+describe.each(cases)('Winograd F(4x4,3x3) n=%i h=%i w=%i ci=%i co=%i %s', (n, h, w, ci, co, pad) => {
+  const oh = pad === 'same' ? h : h - 2;
+  const ow = pad === 'same' ? w : w - 2;
+  const x = { values: randomArray(n * h * w * ci, 21), shape: [n, h, w, ci] };
+  const filter = { values: randomArray(9 * ci * co, 22), shape: [3, 3, ci, co] };
+  const bias = { values: randomArray(co, 23), shape: [co] };
+  const dy = { values: randomArray(n * oh * ow * co, 24), shape: [n, oh, ow, co] };
+  const common = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+
+  async function compare(kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>, attrs: Record<string, unknown>, winograd = true) {
+    const [ref] = await runOn('cpu', kernel, inputs, attrs);
+    const before = nativeCalls.winograd;
+    const [got] = await runOn('wasm', kernel, inputs, attrs);
+    if (winograd) expect(nativeCalls.winograd).toBeGreaterThan(before); // the Winograd path ran, not XNNPACK
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-4);
+  }
+
+  it('Conv2D matches the cpu backend', () => compare('Conv2D', { x, filter }, common));
+  it('FusedConv2D with a bias matches the cpu backend', () => compare('FusedConv2D', { x, filter, bias }, { ...common, activation: 'linear' }));
+  // With few input channels the input gradient is a matrix product instead (small_channels.ts).
+  it('Conv2DBackpropInput matches the cpu backend', () => compare('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: [n, h, w, ci] }, ci > flags.smallChannelGradMax));
+  it('Conv2DBackpropFilter matches the cpu backend', () => compare('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: [3, 3, ci, co] }));
+});
+
+describe('Winograd falls back to XNNPACK', () => {
+  it('for stride 2, 5x5 filters and channel counts that are not multiples of 4, with the same results as the cpu backend', async () => {
+    const shapes: [number, number, number, number][] = [
+      [3, 3, 4, 6], // co % 4 != 0
+      [5, 5, 4, 4], // not 3x3
+    ];
+    for (const [kh, kw, ci, co] of shapes) {
+      const x = { values: randomArray(2 * 8 * 8 * ci, 31), shape: [2, 8, 8, ci] };
+      const filter = { values: randomArray(kh * kw * ci * co, 32), shape: [kh, kw, ci, co] };
+      for (const s of [1, 2]) {
+        const attrs = { strides: [s, s], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+        const [ref] = await runOn('cpu', 'Conv2D', { x, filter }, attrs);
+        const before = nativeCalls.winograd;
+        const [got] = await runOn('wasm', 'Conv2D', { x, filter }, attrs);
+        expect(nativeCalls.winograd).toBe(before);
+        expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+      }
+    }
+  });
+});
+
+// [n, h, w, co, kh, kw, pad]: the first layer of a grey-image net and its neighbours.
+const oneChannel: [number, number, number, number, number, number, 'same' | 'valid'][] = [
+  [2, 12, 12, 32, 5, 5, 'same'],
+  [1, 9, 7, 8, 5, 5, 'valid'],
+  [2, 7, 10, 16, 3, 3, 'same'],
+  [1, 6, 5, 8, 2, 4, 'same'],
+  [1, 8, 8, 8, 7, 3, 'same'],
+  [1, 8, 9, 8, 3, 7, 'same'],
+];
+
+describe.each(oneChannel)('one input channel n=%i h=%i w=%i co=%i k=%ix%i %s', (n, h, w, co, kh, kw, pad) => {
+  const oh = pad === 'same' ? h : h - kh + 1;
+  const ow = pad === 'same' ? w : w - kw + 1;
+  const x = { values: randomArray(n * h * w, 41), shape: [n, h, w, 1] };
+  const filter = { values: randomArray(kh * kw * co, 42), shape: [kh, kw, 1, co] };
+  const bias = { values: randomArray(co, 43), shape: [co] };
+  const dy = { values: randomArray(n * oh * ow * co, 44), shape: [n, oh, ow, co] };
+  const common = { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+  async function compare(kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>, attrs: Record<string, unknown>) {
+    const [ref] = await runOn('cpu', kernel, inputs, attrs);
+    const before = nativeCalls.oneChannel;
+    const [got] = await runOn('wasm', kernel, inputs, attrs);
+    expect(nativeCalls.oneChannel).toBeGreaterThan(before);
+    expect(got.shape).toEqual(ref.shape);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  }
+  it('FusedConv2D with a bias matches the cpu backend', () => compare('FusedConv2D', { x, filter, bias }, { ...common, activation: 'linear' }));
+  it('Conv2D matches the cpu backend', () => compare('Conv2D', { x, filter }, common));
+  it('Conv2DBackpropFilter matches the cpu backend (kw <= 5)', async () => {
+    const attrs = { ...common, filterShape: [kh, kw, 1, co] };
+    if (kw <= 5) return compare('Conv2DBackpropFilter', { x, dy }, attrs);
+    const [ref] = await runOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    const [got] = await runOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  });
+});
+
+describe('native_wasm.ts', () => {
+  it('was built from the native.c beside it (rebuild: node src/kernels/native.build.mjs)', () => {
+    const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'native.c'));
+    expect(createHash('sha256').update(source).digest('hex')).toBe(NATIVE_SOURCE_SHA256);
+  });
+});

@@ -1,0 +1,3 @@
+export * from './evaluate.js';
+export * from './metrics.js';
+export * from './predict.js';

@@ -1,0 +1,6 @@
+export * from './checkpoint.js';
+export * from './history.js';
+export * from './model-files.js';
+export * from './paths.js';
+export * from './run-json.js';
+export * from './split.js';

@@ -1,0 +1,21 @@
+import path from 'node:path';
+
+/** Where each part of a run directory lives (`fer train --out DIR`); docs/architecture.md shows the tree. */
+export function runPaths(runDir: string) {
+  return {
+    runJson: path.join(runDir, 'run.json'),
+    history: path.join(runDir, 'history.json'),
+    historyCsv: path.join(runDir, 'history.csv'),
+    /** The latest weights as a plain TensorFlow.js layers model. */
+    model: path.join(runDir, 'model'),
+    /** Weights, optimizer state and training state, to resume from. */
+    last: path.join(runDir, 'checkpoints', 'last'),
+    /** The same, at the epoch of the best validation accuracy. */
+    best: path.join(runDir, 'checkpoints', 'best'),
+    plots: path.join(runDir, 'plots'),
+    evaluate: path.join(runDir, 'evaluate'),
+    saliency: path.join(runDir, 'saliency'),
+    filters: path.join(runDir, 'filters'),
+    report: path.join(runDir, 'report.html'),
+  };
+}

@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../backend/select.js';
+import { buildModel } from '../../models/index.js';
+import { randomArray } from '../../backend/kernels/test_util.js';
+import { createLocalStepper, type BatchStepper } from '../stepper.js';
+import { createDataParallelStepper, shareSizes } from './stepper.js';
+
+describe('data-parallel stepper', () => {
+  let parallel: BatchStepper | undefined;
+  beforeAll(async () => {
+    tf.env().set('PROD', true);
+    await selectBackend('wasm');
+  });
+  afterAll(async () => parallel?.dispose());
+
+  it('splits a batch into near-equal shares', () => {
+    expect(shareSizes(7, 2)).toEqual([4, 3]);
+    expect(shareSizes(1, 2)).toEqual([1, 0]);
+  });
+
+  // Each worker normalises with its own half-batch BatchNorm statistics (as PyTorch's DataParallel does).
+  // With the batch's second half a copy of its first, each half has the full batch's mean and variance, so
+  // two half-batch gradients averaged are the full-batch gradient and the weights after a step must match
+  // a single-threaded step up to float rounding.
+  it('gives the weights of a single-threaded full-batch step (2 workers, simple model)', async () => {
+    const n = 6;
+    const half = randomArray((n / 2) * 48 * 48, 7).map((v) => (v + 1) / 2);
+    const x = new Float32Array(n * 48 * 48);
+    x.set(half);
+    x.set(half, half.length);
+    const labels = Int32Array.from({ length: n }, (_, i) => (i % (n / 2)) % 7);
+    const ref = buildModel('simple', { seed: 3 });
+    const par = buildModel('simple', { seed: 3 });
+    // Plain SGD: Adam would turn float rounding in near-zero gradients into whole learning-rate steps.
+    const sgd = () => tf.train.sgd(0.05);
+    const local = createLocalStepper({ model: ref, optimizer: sgd() });
+    parallel = await createDataParallelStepper({ model: par, modelName: 'simple', optimizer: sgd(), workers: 2 });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 2; i++) {
+      const a = await local.step(x.slice(), labels.slice());
+      const b = await parallel.step(x.slice(), labels.slice());
+      expect(b.loss).toBeCloseTo(a.loss, 4);
+      expect(b.correct).toBe(a.correct);
+    }
+    await parallel.sync();
+    let maxDiff = 0;
+    ref.weights.forEach((w, i) => {
+      const a = w.read().dataSync();
+      const b = par.weights[i].read().dataSync();
+      for (let j = 0; j < a.length; j++) maxDiff = Math.max(maxDiff, Math.abs(a[j] - b[j]));
+    });
+    expect(maxDiff).toBeLessThan(1e-4);
+    // After the first step, no tensor may accumulate.
+    const after = tf.memory().numTensors;
+    await parallel.step(x.slice(), labels.slice());
+    expect(tf.memory().numTensors).toBe(after);
+    expect(after).toBeGreaterThanOrEqual(before);
+  });
+
+  it('leaks no tensors in the workers or on the main thread (seed model, BatchNorm moving stats)', async () => {
+    const n = 4;
+    const x = randomArray(n * 48 * 48, 8).map((v) => (v + 1) / 2);
+    const labels = Int32Array.from([1, 2, 3, 4]);
+    const model = buildModel('seed', { seed: 1 });
+    const stepper = await createDataParallelStepper({ model, modelName: 'seed', optimizer: tf.train.adam(1e-3), workers: 2 });
+    try {
+      const counts: number[] = [];
+      const inWorkers: number[][] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await stepper.step(x.slice(), labels.slice());
+        expect(Number.isFinite(r.loss)).toBe(true);
+        counts.push(tf.memory().numTensors);
+        inWorkers.push(stepper.workerTensors());
+      }
+      expect(counts[3]).toBe(counts[1]);
+      expect(inWorkers[3]).toEqual(inWorkers[1]);
+      const p1 = await stepper.predict(x.slice());
+      const p2 = await stepper.predict(x.slice()); // weights not resent: same answer
+      expect(Array.from(p2)).toEqual(Array.from(p1));
+      const local = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, 48, 48, 1])) as tf.Tensor).dataSync());
+      for (let i = 0; i < local.length; i++) expect(p1[i]).toBeCloseTo(local[i], 4);
+      expect(tf.memory().numTensors).toBe(counts[3]);
+      // The moving statistics came back from the workers: no longer the initial zeros and ones.
+      const movingMean = model.weights.find((w) => w.originalName === 'bn3/moving_mean')!.read().dataSync();
+      expect(movingMean.some((v) => v !== 0)).toBe(true);
+    } finally {
+      await stepper.dispose();
+    }
+  });
+
+  it('leaks no tensors in the single-thread stepper', async () => {
+    const n = 4;
+    const x = randomArray(n * 48 * 48, 9).map((v) => (v + 1) / 2);
+    const labels = Int32Array.from([0, 1, 2, 3]);
+    const stepper = createLocalStepper({ model: buildModel('seed', { seed: 2 }), optimizer: tf.train.adam(1e-3) });
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await stepper.step(x, labels);
+      counts.push(tf.memory().numTensors);
+    }
+    expect(counts[2]).toBe(counts[1]);
+  });
+});
