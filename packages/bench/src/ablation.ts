@@ -30,7 +30,15 @@ export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; flags?: Pa
 ];
 
 /** Every optimisation that is a flag, off: the prototype's state. */
-const ALL_OFF: Partial<Flags> = { smallChannelGradMax: 0, simdKernels: false, winograd: false, oneChannelConv: false, unfusedInputConv: false, fusedAdam: false, nativeMatMul: false };
+const ALL_OFF: Partial<Flags> = {
+  smallChannelGradMax: 0,
+  simdKernels: false,
+  winograd: false,
+  oneChannelConv: false,
+  unfusedInputConv: false,
+  fusedAdam: false,
+  nativeMatMul: false,
+};
 
 /** Each stage measured in turn (wasm, one thread), under the same machine load, with its top kernels. */
 export async function measureAblation(batch: number, seconds: number, log: (l: string) => void): Promise<AblationRow[]> {
@@ -39,7 +47,7 @@ export async function measureAblation(batch: number, seconds: number, log: (l: s
   let stageFlags: Partial<Flags> = { ...ALL_OFF };
   try {
     for (const s of OPTIMISATION_STAGES) {
-      s.kernels.forEach((k) => kernels.add(k));
+      for (const k of s.kernels) kernels.add(k);
       stageFlags = { ...stageFlags, ...s.flags };
       useFerKernels((k) => kernels.has(k));
       log(`ablation: ${s.stage}...`);

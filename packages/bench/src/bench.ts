@@ -59,7 +59,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
   const batches = opts.batches ?? [...BENCH_DEFAULTS.batches];
   const seconds = opts.seconds ?? BENCH_DEFAULTS.seconds;
   const python = opts.python ?? findPython();
-  const workers = opts.workers ?? (os.availableParallelism?.() ?? os.cpus().length);
+  const workers = opts.workers ?? os.availableParallelism?.() ?? os.cpus().length;
   const start = os.loadavg();
   const result: BenchResult = {
     machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, platform: `${process.platform}-${process.arch}`, loadAverage: { start, end: [] } },

@@ -66,7 +66,7 @@ describe('fer CLI', () => {
   it('trains on a CSV, writes the run directory, and --resume continues it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fer-cli-train-'));
     const rows = ['emotion,pixels,Usage', ...Array.from({ length: 24 }, (_, i) => `${i % 7},${face(i)},Training`), `1,${face(99)} 1,Training`];
-    writeFileSync(path.join(dir, 'fer.csv'), rows.join('\n') + '\n');
+    writeFileSync(path.join(dir, 'fer.csv'), `${rows.join('\n')}\n`);
     const r = fer(['train', '--data', 'fer.csv', '--skip-bad-rows', '--epochs', '1', '--batch', '8', '--train-rows', '16', '--backend', 'wasm', '--out', 'run'], dir);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/backend: wasm/);

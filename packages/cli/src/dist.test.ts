@@ -13,7 +13,7 @@ const packages: [string, string][] = [
 ];
 
 function exportedNames(dir: string, code: string, type: 'module' | 'commonjs'): string[] {
-  const out = execFileSync(process.execPath, ['--input-type=' + type, '-e', code], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const out = execFileSync(process.execPath, [`--input-type=${type}`, '-e', code], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 

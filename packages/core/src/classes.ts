@@ -9,6 +9,21 @@ export const PIXELS_PER_IMAGE = IMAGE_SIZE * IMAGE_SIZE;
 export function emotionIndex(name: string): number {
   const n = name.trim().toLowerCase();
   if (/^[0-6]$/.test(n)) return Number(n);
-  const aliases: Record<string, number> = { anger: 0, angry: 0, disgust: 1, disgusted: 1, fear: 2, fearful: 2, scared: 2, happy: 3, happiness: 3, sad: 4, sadness: 4, surprise: 5, surprised: 5, neutral: 6 };
+  const aliases: Record<string, number> = {
+    anger: 0,
+    angry: 0,
+    disgust: 1,
+    disgusted: 1,
+    fear: 2,
+    fearful: 2,
+    scared: 2,
+    happy: 3,
+    happiness: 3,
+    sad: 4,
+    sadness: 4,
+    surprise: 5,
+    surprised: 5,
+    neutral: 6,
+  };
   return aliases[n] ?? -1;
 }

@@ -6,24 +6,31 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), 'bin.ts');
-const run = (...args: string[]) =>
-  spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = (...args: string[]) => spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], { encoding: 'utf8', timeout: 120_000 });
 
 describe('verify-math CLI', () => {
   it('writes JSON and Markdown for a claims file; --strict turns a failing claim into exit 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vm-'));
     const claims = join(dir, 'claims.json');
-    writeFileSync(claims, JSON.stringify({ claims: [
-      { id: 'ok', section: 'softmax', latex: '\\hat y_t - y_t', quantity: 'grad(z[t])', mathjs: 'yhat[t] - y[t]' },
-      { id: 'bad', section: 'softmax', latex: '\\hat y_t', quantity: 'grad(z[t])', mathjs: 'yhat[t]' },
-    ] }));
+    writeFileSync(
+      claims,
+      JSON.stringify({
+        claims: [
+          { id: 'ok', section: 'softmax', latex: '\\hat y_t - y_t', quantity: 'grad(z[t])', mathjs: 'yhat[t] - y[t]' },
+          { id: 'bad', section: 'softmax', latex: '\\hat y_t', quantity: 'grad(z[t])', mathjs: 'yhat[t]' },
+        ],
+      }),
+    );
     const md = join(dir, 'math.md');
     const r = run('--json', '--claims', claims, '--markdown', md, '--sections', 'softmax');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     // ŷ_t is right for every class but the target: no tested condition (t = c) rescues it.
-    expect(out.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict])).toEqual([['ok', 'holds'], ['bad', 'fails']]);
+    expect(out.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict])).toEqual([
+      ['ok', 'holds'],
+      ['bad', 'fails'],
+    ]);
     expect(out.claims[1].counterexample.index).toEqual({ t: expect.any(Number) });
     for (const c of out.checks) expect(Object.keys(c)).toEqual(expect.arrayContaining(['name', 'kind', 'maxRelError', 'pass']));
     expect(new Set(out.checks.map((c: { section: string }) => c.section))).toEqual(new Set(['softmax']));

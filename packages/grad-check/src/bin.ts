@@ -27,22 +27,23 @@ Options:
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
-  let values;
+  const config = {
+    args: argv,
+    options: {
+      json: { type: 'boolean' },
+      markdown: { type: 'string' },
+      strict: { type: 'boolean' },
+      claims: { type: 'string' },
+      seed: { type: 'string' },
+      sections: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  } as const;
+  let values: ReturnType<typeof parseArgs<typeof config>>['values'];
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        json: { type: 'boolean' },
-        markdown: { type: 'string' },
-        strict: { type: 'boolean' },
-        claims: { type: 'string' },
-        seed: { type: 'string' },
-        sections: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseArgs(config));
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\nRun with --help for the options.`);
   }
@@ -57,7 +58,10 @@ async function main(argv: string[]): Promise<number> {
   }
   let sections: SectionName[] | undefined;
   if (values.sections !== undefined) {
-    const names = values.sections.split(',').map((n) => n.trim()).filter(Boolean);
+    const names = values.sections
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean);
     const unknown = names.filter((n) => !SECTION_NAMES.includes(n as SectionName));
     if (names.length === 0 || unknown.length > 0) {
       throw new UsageError(`--sections: unknown section "${unknown[0] ?? ''}"; use a comma-separated list of ${SECTION_NAMES.join(', ')}`);

@@ -26,7 +26,11 @@ describe('reference checks', () => {
     // The report's own dℓ/dσ² slip: x̂ where x belongs.
     const wrong = { quantity: 'grad(sigma2)', label: 'slip', closed: 'sum(k, dy[k] * gamma * (xhat[k] - mu)) * (-1/2) * (sigma2 + eps)^(-3/2)' };
     const results = checkClosedForm(batchnorm, wrong, small);
-    expect(results.map((r) => [r.kind, r.pass])).toEqual([['symbolic', false], ['numeric', false], ['autodiff', false]]);
+    expect(results.map((r) => [r.kind, r.pass])).toEqual([
+      ['symbolic', false],
+      ['numeric', false],
+      ['autodiff', false],
+    ]);
     for (const r of results) expect(r.maxRelError).toBeGreaterThan(0.01);
   });
 

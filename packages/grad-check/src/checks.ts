@@ -132,8 +132,16 @@ class ClosedFormChecker {
 
   private result(kind: CheckResult['kind'], name: string, points: number, maxRelError: number, tolerance: number, method: string): CheckResult {
     return {
-      name: `${this.cf.label}: ${name}`, kind, section: this.section.name, sizes: this.sizesText(), points,
-      maxRelError, tolerance, pass: maxRelError < tolerance, method, formula: this.cf.closed,
+      name: `${this.cf.label}: ${name}`,
+      kind,
+      section: this.section.name,
+      sizes: this.sizesText(),
+      points,
+      maxRelError,
+      tolerance,
+      pass: maxRelError < tolerance,
+      method,
+      formula: this.cf.closed,
     };
   }
 
@@ -187,8 +195,14 @@ class ClosedFormChecker {
         points++;
       }
     }
-    return this.result('numeric', 'float64 central differences of the definition = closed form', points, maxErr, TOLERANCE.numeric,
-      'five-point central difference, step chosen where successive halvings agree');
+    return this.result(
+      'numeric',
+      'float64 central differences of the definition = closed form',
+      points,
+      maxErr,
+      TOLERANCE.numeric,
+      'five-point central difference, step chosen where successive halvings agree',
+    );
   }
 
   autodiff(layer: boolean): CheckResult | undefined {

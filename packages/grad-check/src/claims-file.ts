@@ -91,4 +91,3 @@ export function loadClaims(file: string): ClaimsFile {
   }
   return parseClaims(data, file);
 }
-

@@ -16,7 +16,10 @@ describe('verifyClaims', () => {
     // Textbook dℓ/dσ² with (x − μ) replaced by (x − μ)² : a plausible slip.
     const [r] = judge([
       {
-        id: 'wrong', section: 'batchnorm', latex: 'x', quantity: 'grad(sigma2)',
+        id: 'wrong',
+        section: 'batchnorm',
+        latex: 'x',
+        quantity: 'grad(sigma2)',
         mathjs: 'sum(k, dy[k] * gamma * (x[k] - mu)^2) * (-1/2) * (sigma2 + eps)^(-3/2)',
       },
     ]);
@@ -38,9 +41,13 @@ describe('verifyClaims', () => {
   it('passes a right formula, written differently from the textbook', () => {
     const [r] = judge([
       {
-        id: 'right', section: 'batchnorm', latex: 'x', quantity: 'grad(x[i])',
+        id: 'right',
+        section: 'batchnorm',
+        latex: 'x',
+        quantity: 'grad(x[i])',
         // dℓ/dx_i = γ/(m√(σ²+ε)) (m dy_i − Σ dy − x̂_i Σ dy x̂), expanded into the three paths.
-        mathjs: 'dy[i] * gamma / sqrt(sigma2 + eps) - sum(k, dy[k] * gamma) / (m * sqrt(sigma2 + eps)) - (x[i] - mu) * sum(k, dy[k] * gamma * (x[k] - mu)) / (m * (sigma2 + eps)^(3/2))',
+        mathjs:
+          'dy[i] * gamma / sqrt(sigma2 + eps) - sum(k, dy[k] * gamma) / (m * sqrt(sigma2 + eps)) - (x[i] - mu) * sum(k, dy[k] * gamma * (x[k] - mu)) / (m * (sigma2 + eps)^(3/2))',
       },
     ]);
     expect(r.verdict).toBe('holds');
@@ -49,9 +56,7 @@ describe('verifyClaims', () => {
   });
 
   it('finds the condition under which a formula holds, and says when it is exact', () => {
-    const [r] = judge([
-      { id: 'no-gamma', section: 'batchnorm', latex: 'x', quantity: 'grad(xhat[i])', mathjs: 'dy[i]' },
-    ]);
+    const [r] = judge([{ id: 'no-gamma', section: 'batchnorm', latex: 'x', quantity: 'grad(xhat[i])', mathjs: 'dy[i]' }]);
     expect(r.verdict).toBe('holds-if');
     expect(r.conditions).toEqual([{ text: 'γ = 1', expr: 'gamma == 1', exact: true }]);
     expect(r.counterexample!.values.gamma).not.toBe(1);
@@ -62,8 +67,13 @@ describe('verifyClaims', () => {
     const results = verifyClaims({ claims: hw3Claims.claims.filter((c) => pick.includes(c.id)) }, quick);
     const verdict = Object.fromEntries(results.map((r) => [r.id, r.verdict]));
     expect(verdict).toEqual({
-      'conv-width': 'holds-if', 'bn-dvar-1': 'holds', 'bn-dvar-3': 'fails', 'bn-dx-3': 'holds',
-      'bn-dx-4': 'holds-if', 'sm-dz-7': 'holds-if', 'sm-dz-8': 'holds',
+      'conv-width': 'holds-if',
+      'bn-dvar-1': 'holds',
+      'bn-dvar-3': 'fails',
+      'bn-dx-3': 'holds',
+      'bn-dx-4': 'holds-if',
+      'sm-dz-7': 'holds-if',
+      'sm-dz-8': 'holds',
     });
     for (const r of results) if (r.corrected) expect(r.corrected.holds).toBe(true);
     const conv = results.find((r) => r.id === 'conv-width')!;

@@ -59,8 +59,7 @@ interface Record_ {
 }
 
 const RTOL = 1e-8;
-const close = (a: number, b: number) =>
-  Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= RTOL * Math.max(1, Math.abs(a), Math.abs(b));
+const close = (a: number, b: number) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= RTOL * Math.max(1, Math.abs(a), Math.abs(b));
 const relError = (a: number, b: number) => {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return Infinity;
   const scale = Math.max(Math.abs(a), Math.abs(b));
@@ -72,7 +71,11 @@ function evaluate(fn: { evaluate(scope: object): unknown }, scope: Record<string
   try {
     v = fn.evaluate(scope);
   } catch (err) {
-    throw new ClaimsError(`${what}: ${(err as Error).message} (variables here: ${Object.keys(scope).filter((k) => !k.startsWith('grad_')).join(', ')})`);
+    throw new ClaimsError(
+      `${what}: ${(err as Error).message} (variables here: ${Object.keys(scope)
+        .filter((k) => !k.startsWith('grad_'))
+        .join(', ')})`,
+    );
   }
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v !== 'number') throw new ClaimsError(`${what}: evaluates to ${math.typeOf(v)}, expected a number`);
@@ -183,9 +186,17 @@ export function verifyClaim(claim: Claim, options: VerifyOptions = {}): ClaimRes
   const records = runner.run(claim.mathjs, rng);
   const { failures, maxRelError } = summarise(records);
   const result: ClaimResult = {
-    id: claim.id, section: claim.section, latex: claim.latex, quantity: claim.quantity, mathjs: claim.mathjs,
-    reading: claim.reading, note: claim.note,
-    verdict: 'holds', points: records.length, failures: failures.length, maxRelError,
+    id: claim.id,
+    section: claim.section,
+    latex: claim.latex,
+    quantity: claim.quantity,
+    mathjs: claim.mathjs,
+    reading: claim.reading,
+    note: claim.note,
+    verdict: 'holds',
+    points: records.length,
+    failures: failures.length,
+    maxRelError,
   };
   if (failures.length > 0) {
     const found: { text: string; expr: string; exact: boolean }[] = [];
@@ -217,10 +228,7 @@ export function verifyClaim(claim: Claim, options: VerifyOptions = {}): ClaimRes
     // counterexample can be redone by hand and is not a rounding-level difference.
     const nice = runner.run(claim.mathjs, createRng(hash(claim.id)), { nice: true }).filter((r) => !r.ok);
     const smallest = nice.filter((r) => r.size === nice[0]?.size && sameIndex(r.index, nice[0].index));
-    const widest = smallest.reduce<Record_ | undefined>(
-      (best, r) => (!best || Math.abs(r.actual - r.claimed) > Math.abs(best.actual - best.claimed) ? r : best),
-      undefined,
-    );
+    const widest = smallest.reduce<Record_ | undefined>((best, r) => (!best || Math.abs(r.actual - r.claimed) > Math.abs(best.actual - best.claimed) ? r : best), undefined);
     result.counterexample = toCounterexample(model, widest ?? failures[0]);
     if (section.nodes.length === 0) {
       // Without a graph every variable a claim depends on is named in it; list only those.
@@ -233,8 +241,11 @@ export function verifyClaim(claim: Claim, options: VerifyOptions = {}): ClaimRes
     const corr = runner.run(claim.corrected.mathjs, rng);
     const s = summarise(corr);
     result.corrected = {
-      latex: claim.corrected.latex, mathjs: claim.corrected.mathjs,
-      holds: s.failures.length === 0, points: corr.length, maxRelError: s.maxRelError,
+      latex: claim.corrected.latex,
+      mathjs: claim.corrected.mathjs,
+      holds: s.failures.length === 0,
+      points: corr.length,
+      maxRelError: s.maxRelError,
     };
   }
   return result;

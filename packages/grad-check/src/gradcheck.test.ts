@@ -31,10 +31,27 @@ describe('gradCheck on float64 functions', () => {
 
   it('checks several inputs', () => {
     const f = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i] * b[i], 0);
-    const good = gradCheck(f, [[1, 2], [3, -4]], { grad: (a, b) => [b.map((v) => v * v), b.map((v, i) => 2 * a[i] * v)] });
+    const good = gradCheck(
+      f,
+      [
+        [1, 2],
+        [3, -4],
+      ],
+      { grad: (a, b) => [b.map((v) => v * v), b.map((v, i) => 2 * a[i] * v)] },
+    );
     expect(good.pass).toBe(true);
-    const bad = gradCheck(f, [[1, 2], [3, -4]], { grad: (a, b) => [b.map((v) => v * v), b.map((v, i) => a[i] * v)] });
-    expect(bad.failures.map((e) => [e.input, e.index])).toEqual([[1, 0], [1, 1]]);
+    const bad = gradCheck(
+      f,
+      [
+        [1, 2],
+        [3, -4],
+      ],
+      { grad: (a, b) => [b.map((v) => v * v), b.map((v, i) => a[i] * v)] },
+    );
+    expect(bad.failures.map((e) => [e.input, e.index])).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
   });
 
   it('reports a kink of LeakyReLU as a kink, with both one-sided slopes', () => {

@@ -72,11 +72,7 @@ function isTensor(x: unknown): x is tf.Tensor {
 
 export function gradCheck(f: TfFn, inputs: tf.Tensor[], options?: GradCheckOptions): GradCheckResult;
 export function gradCheck(f: PlainFn, inputs: (Float64Array | number[])[], options: GradCheckOptions & { grad: NonNullable<GradCheckOptions['grad']> }): GradCheckResult;
-export function gradCheck(
-  f: PlainFn | TfFn,
-  inputs: (Float64Array | number[] | tf.Tensor)[],
-  options: GradCheckOptions = {},
-): GradCheckResult {
+export function gradCheck(f: PlainFn | TfFn, inputs: (Float64Array | number[] | tf.Tensor)[], options: GradCheckOptions = {}): GradCheckResult {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new GradCheckError('gradCheck needs a non-empty list of inputs, e.g. gradCheck(f, [x])');
   }
@@ -86,7 +82,11 @@ export function gradCheck(
   }
   return tensors
     ? checkTf(f as TfFn, inputs as tf.Tensor[], options)
-    : checkPlain(f as PlainFn, inputs.map((x) => Float64Array.from(x as ArrayLike<number>)), options);
+    : checkPlain(
+        f as PlainFn,
+        inputs.map((x) => Float64Array.from(x as ArrayLike<number>)),
+        options,
+      );
 }
 
 function scalarOf(v: unknown, what: string): number {
@@ -126,7 +126,12 @@ function compare(
       const scale = Math.max(Math.abs(a), Math.abs(numeric));
       const tol = atol + rtol * Math.abs(numeric);
       const entry: GradCheckEntry = {
-        input, index, x, analytic: a, numeric, absError,
+        input,
+        index,
+        x,
+        analytic: a,
+        numeric,
+        absError,
         relError: scale === 0 ? 0 : absError / scale,
         pass: absError <= tol,
       };
@@ -147,10 +152,14 @@ function compare(
   const failures = entries.filter((e) => !e.pass);
   return {
     pass: failures.length === 0,
-    dtype: opts.dtype, eps, atol, rtol,
+    dtype: opts.dtype,
+    eps,
+    atol,
+    rtol,
     maxAbsError: entries.reduce((m, e) => Math.max(m, e.absError), 0),
     maxRelError: entries.reduce((m, e) => Math.max(m, e.relError), 0),
-    entries, failures,
+    entries,
+    failures,
     kinks: entries.filter((e) => e.kink),
   };
 }
@@ -164,9 +173,7 @@ function checkPlain(f: PlainFn, inputs: Float64Array[], options: GradCheckOption
   });
   const analytic = options.grad(...inputs.map((x) => Float64Array.from(x)));
   if (!Array.isArray(analytic) || analytic.length !== inputs.length || analytic.some((g, j) => g?.length !== inputs[j].length)) {
-    throw new GradCheckError(
-      `options.grad must return one array per input with the input's length (${inputs.map((x) => x.length).join(', ')})`,
-    );
+    throw new GradCheckError(`options.grad must return one array per input with the input's length (${inputs.map((x) => x.length).join(', ')})`);
   }
   scalarOf(f(...inputs), 'f');
   const probe: Probe = {
@@ -178,10 +185,18 @@ function checkPlain(f: PlainFn, inputs: Float64Array[], options: GradCheckOption
       return scalarOf(f(...moved), 'f');
     },
   };
-  const result = compare(probe, inputs.map((x) => x.length), analytic, {
-    eps: options.eps ?? 1e-6, atol: options.atol ?? 1e-5, rtol: options.rtol ?? 1e-3,
-    allowKinks: options.allowKinks ?? false, dtype: 'float64',
-  });
+  const result = compare(
+    probe,
+    inputs.map((x) => x.length),
+    analytic,
+    {
+      eps: options.eps ?? 1e-6,
+      atol: options.atol ?? 1e-5,
+      rtol: options.rtol ?? 1e-3,
+      allowKinks: options.allowKinks ?? false,
+      dtype: 'float64',
+    },
+  );
   return finish(result, options);
 }
 
@@ -199,7 +214,11 @@ function checkTf(f: TfFn, inputs: tf.Tensor[], options: GradCheckOptions): GradC
       return scalarOf(y.dataSync()[0], 'f');
     });
   evalAt(inputs);
-  const analytic = tidyValues(() => tf.grads((...xs: tf.Tensor[]) => f(...xs))(inputs).map((g) => Float64Array.from(g.dataSync())));
+  const analytic = tidyValues(() =>
+    tf
+      .grads((...xs: tf.Tensor[]) => f(...xs))(inputs)
+      .map((g) => Float64Array.from(g.dataSync())),
+  );
   const probe: Probe = {
     value: (j, i) => values[j][i],
     representable: Math.fround,
@@ -214,20 +233,30 @@ function checkTf(f: TfFn, inputs: tf.Tensor[], options: GradCheckOptions): GradC
       }
     },
   };
-  const result = compare(probe, values.map((v) => v.length), analytic, {
-    eps: options.eps ?? 1e-3, atol: options.atol ?? 1e-3, rtol: options.rtol ?? 2e-3,
-    allowKinks: options.allowKinks ?? false, dtype: 'float32',
-  });
+  const result = compare(
+    probe,
+    values.map((v) => v.length),
+    analytic,
+    {
+      eps: options.eps ?? 1e-3,
+      atol: options.atol ?? 1e-3,
+      rtol: options.rtol ?? 2e-3,
+      allowKinks: options.allowKinks ?? false,
+      dtype: 'float32',
+    },
+  );
   return finish(result, options);
 }
 
 function finish(result: GradCheckResult, options: GradCheckOptions): GradCheckResult {
   if (!result.pass && options.throwOnFailure) {
-    const lines = result.failures.slice(0, 5).map((e) =>
-      e.kink
-        ? `input ${e.input}[${e.index}] = ${e.x} is within eps of a kink (one-sided slopes ${e.kink.left} and ${e.kink.right}); move it away or pass allowKinks`
-        : `input ${e.input}[${e.index}] = ${e.x}: analytic ${e.analytic}, numeric ${e.numeric}`,
-    );
+    const lines = result.failures
+      .slice(0, 5)
+      .map((e) =>
+        e.kink
+          ? `input ${e.input}[${e.index}] = ${e.x} is within eps of a kink (one-sided slopes ${e.kink.left} and ${e.kink.right}); move it away or pass allowKinks`
+          : `input ${e.input}[${e.index}] = ${e.x}: analytic ${e.analytic}, numeric ${e.numeric}`,
+      );
     throw new GradCheckError(`gradient check failed on ${result.failures.length} of ${result.entries.length} entries:\n  ${lines.join('\n  ')}`);
   }
   return result;

@@ -46,9 +46,15 @@ export async function runVerifier(options: RunOptions = {}): Promise<VerifyRepor
     if (!c.corrected) continue;
     checks.push({
       name: `${c.id}: corrected formula = ${c.quantity}`,
-      kind: 'correction', section: c.section, sizes: sizesText(c.section, options.sizes?.[c.section]),
-      points: c.corrected.points, maxRelError: c.corrected.maxRelError, tolerance: 1e-8,
-      pass: c.corrected.holds, method: 'both sides at the claim\'s sample points', formula: c.corrected.mathjs,
+      kind: 'correction',
+      section: c.section,
+      sizes: sizesText(c.section, options.sizes?.[c.section]),
+      points: c.corrected.points,
+      maxRelError: c.corrected.maxRelError,
+      tolerance: 1e-8,
+      pass: c.corrected.holds,
+      method: "both sides at the claim's sample points",
+      formula: c.corrected.mathjs,
     });
   }
   const summary = {
@@ -64,7 +70,9 @@ export async function runVerifier(options: RunOptions = {}): Promise<VerifyRepor
     seed,
     seconds: (performance.now() - started) / 1000,
     backend: tf.getBackend(),
-    claims, checks, summary,
+    claims,
+    checks,
+    summary,
     ok: summary.checksFailed === 0,
   };
 }

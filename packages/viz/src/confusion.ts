@@ -8,7 +8,13 @@ import type { ClassificationReport } from '@fer/core';
 export function confusionSpec(report: ClassificationReport, normalized: boolean, title?: string): TopLevelSpec {
   const names = report.classes.map((c) => c.name);
   const values = report.confusion.flatMap((row, i) =>
-    row.map((count, j) => ({ true: names[i], predicted: names[j], count, rate: report.confusionNormalized[i][j], label: normalized ? `${(100 * report.confusionNormalized[i][j]).toFixed(0)}%` : String(count) })),
+    row.map((count, j) => ({
+      true: names[i],
+      predicted: names[j],
+      count,
+      rate: report.confusionNormalized[i][j],
+      label: normalized ? `${(100 * report.confusionNormalized[i][j]).toFixed(0)}%` : String(count),
+    })),
   );
   const field = normalized ? 'rate' : 'count';
   const max = normalized ? 1 : Math.max(1, ...values.map((v) => v.count));
@@ -29,7 +35,13 @@ export function confusionSpec(report: ClassificationReport, normalized: boolean,
       {
         mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
         encoding: {
-          color: { field, type: 'quantitative', title: normalized ? 'share of row' : 'faces', scale: { scheme: 'blues', domain: [0, max] }, legend: normalized ? { format: '.0%' } : {} },
+          color: {
+            field,
+            type: 'quantitative',
+            title: normalized ? 'share of row' : 'faces',
+            scale: { scheme: 'blues', domain: [0, max] },
+            legend: normalized ? { format: '.0%' } : {},
+          },
         },
       },
       {

@@ -26,7 +26,10 @@ export async function evaluateToDir(model: tf.LayersModel, data: FaceDataset, ou
     files.push(p.png, p.svg, await writeJsonFile(path.join(outDir, `${name}.json`), json));
   };
   await picture('confusion_counts', await vegaLiteToSvg(confusionSpec(report, false)), { classes: report.classes.map((c) => c.name), confusion: report.confusion });
-  await picture('confusion_normalized', await vegaLiteToSvg(confusionSpec(report, true)), { classes: report.classes.map((c) => c.name), confusionNormalized: report.confusionNormalized });
+  await picture('confusion_normalized', await vegaLiteToSvg(confusionSpec(report, true)), {
+    classes: report.classes.map((c) => c.name),
+    confusionNormalized: report.confusionNormalized,
+  });
   await picture('class_metrics', await vegaLiteToSvg(classMetricsSpec(report)), { classes: report.classes, macro: report.macro, weighted: report.weighted });
   files.unshift(await writeJsonFile(path.join(outDir, 'evaluation.json'), { data: description, tta: Boolean(options.tta), loss, ...report }));
   return { report, loss, data: description, files };

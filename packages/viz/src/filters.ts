@@ -52,12 +52,18 @@ export async function filtersToDir(model: tf.LayersModel, outDir: string, option
     title: `What filters of ${conv.name} respond to most (${model.name})`,
     subtitle: `gradient ascent from noise, ${options.maximize?.steps ?? 120} steps, jitter, total-variation and blur regularisation; mean response under each`,
     cells: chunk(pngs, cols),
-    cellCaptions: chunk(chosen.map((f, i) => `#${f}: ${max.activations[i].toFixed(2)}`), cols),
+    cellCaptions: chunk(
+      chosen.map((f, i) => `#${f}: ${max.activations[i].toFixed(2)}`),
+      cols,
+    ),
     cellSize: cell,
     footer: ['each image is scaled to its own min..max; a pattern repeated across it is what the filter detects wherever it occurs'],
   });
   const maximized = await writePng(path.join(outDir, 'maximized.png'), maximizedGrid.png);
-  files.push(maximized, await writeJsonFile(path.join(outDir, 'maximized.json'), { layer: conv.name, filters: chosen, activations: max.activations, seconds, options: options.maximize ?? {} }));
+  files.push(
+    maximized,
+    await writeJsonFile(path.join(outDir, 'maximized.json'), { layer: conv.name, filters: chosen, activations: max.activations, seconds, options: options.maximize ?? {} }),
+  );
 
   let responses: string | undefined;
   if (options.face) {
@@ -92,7 +98,10 @@ export async function filtersToDir(model: tf.LayersModel, outDir: string, option
       gap: 4,
     });
     responses = await writePng(path.join(outDir, 'responses.png'), grid.png);
-    files.push(responses, await writeJsonFile(path.join(outDir, 'responses.json'), { layer: rconv.name, face: options.face.name, filters: rchosen, size: r.size, maxResponse: top }));
+    files.push(
+      responses,
+      await writeJsonFile(path.join(outDir, 'responses.json'), { layer: rconv.name, face: options.face.name, filters: rchosen, size: r.size, maxResponse: top }),
+    );
   }
   return { maximized, responses, files };
 }

@@ -135,12 +135,15 @@ export function imageGrid(o: GridOptions): { svg: string; png: Buffer } {
   const rowHeight = o.cellSize + gap + captionHeight;
   const height = Math.ceil(top + o.cells.length * rowHeight + 16 * footerLines.length + 10);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT_FAMILY}">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   parts.push(`<text x="10" y="28" font-size="16" font-weight="bold">${escapeXml(o.title)}</text>`);
   if (o.subtitle) parts.push(`<text x="10" y="48" font-size="12" fill="#444">${escapeXml(o.subtitle)}</text>`);
   const x0 = 10 + rowLabelWidth;
-  o.columnLabels?.forEach((l, c) => parts.push(`<text x="${x0 + c * (o.cellSize + gap) + o.cellSize / 2}" y="${top - 6}" font-size="12" text-anchor="middle">${escapeXml(l)}</text>`));
+  for (const [c, l] of (o.columnLabels ?? []).entries())
+    parts.push(`<text x="${x0 + c * (o.cellSize + gap) + o.cellSize / 2}" y="${top - 6}" font-size="12" text-anchor="middle">${escapeXml(l)}</text>`);
   o.cells.forEach((row, r) => {
     const y = top + r * rowHeight;
     if (o.rowLabels?.[r]) parts.push(`<text x="${x0 - 8}" y="${y + o.cellSize / 2 + 4}" font-size="12" text-anchor="end">${escapeXml(o.rowLabels[r])}</text>`);
@@ -148,10 +151,13 @@ export function imageGrid(o: GridOptions): { svg: string; png: Buffer } {
       if (!png) return;
       parts.push(`<image x="${x0 + c * (o.cellSize + gap)}" y="${y}" width="${o.cellSize}" height="${o.cellSize}" xlink:href="data:image/png;base64,${png.toString('base64')}"/>`);
       const caption = o.cellCaptions?.[r]?.[c];
-      if (caption) parts.push(`<text x="${x0 + c * (o.cellSize + gap) + o.cellSize / 2}" y="${y + o.cellSize + 13}" font-size="11" text-anchor="middle" fill="#333">${escapeXml(caption)}</text>`);
+      if (caption)
+        parts.push(
+          `<text x="${x0 + c * (o.cellSize + gap) + o.cellSize / 2}" y="${y + o.cellSize + 13}" font-size="11" text-anchor="middle" fill="#333">${escapeXml(caption)}</text>`,
+        );
     });
   });
-  footerLines.forEach((l, i) => parts.push(`<text x="10" y="${top + o.cells.length * rowHeight + 12 + 16 * i}" font-size="11" fill="#444">${escapeXml(l)}</text>`));
+  for (const [i, l] of footerLines.entries()) parts.push(`<text x="10" y="${top + o.cells.length * rowHeight + 12 + 16 * i}" font-size="11" fill="#444">${escapeXml(l)}</text>`);
   parts.push('</svg>');
   const svg = parts.join('\n');
   return { svg, png: svgToPng(svg, 1) };

@@ -16,7 +16,10 @@ export function historySpec(history: EpochRecord[], metric: Metric, title?: stri
   const bestEpoch = history.find((h) => h[valKey] === best)?.epoch;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title ?? (metric === 'loss' ? 'Loss (cross-entropy)' : 'Accuracy'), subtitle: bestEpoch ? `best validation ${metric === 'loss' ? best.toFixed(3) : (100 * best).toFixed(1) + '%'} at epoch ${bestEpoch}` : undefined },
+    title: {
+      text: title ?? (metric === 'loss' ? 'Loss (cross-entropy)' : 'Accuracy'),
+      subtitle: bestEpoch ? `best validation ${metric === 'loss' ? best.toFixed(3) : `${(100 * best).toFixed(1)}%`} at epoch ${bestEpoch}` : undefined,
+    },
     width: 420,
     height: 260,
     data: { values },
@@ -30,7 +33,7 @@ export function historySpec(history: EpochRecord[], metric: Metric, title?: stri
             type: 'quantitative',
             title: metric,
             axis: metric === 'accuracy' ? { format: '.1~%' } : {},
-            scale: { zero: metric === 'accuracy' ? false : true },
+            scale: { zero: metric !== 'accuracy' },
           },
           color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['training', 'validation'], range: ['#1f77b4', '#ff7f0e'] }, legend: { orient: 'bottom-right' } },
         },

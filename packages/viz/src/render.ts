@@ -68,4 +68,3 @@ export async function writeJsonFile(file: string, value: unknown): Promise<strin
 }
 
 export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-

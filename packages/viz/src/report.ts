@@ -79,11 +79,21 @@ export async function computeMissing(runDir: string, options: ReportOptions = {}
   }
   if (val && needSaliency) {
     const faces = subset(val, await facesToExplain(model, val));
-    await saliencyToDir(model, faces, path.join(runDir, 'saliency'), { methods: [...SALIENCY_METHODS], scoreData: val, scorePerClass: options.quick ? 1 : 5, onProgress: (w) => say(`saliency: ${w}`) });
+    await saliencyToDir(model, faces, path.join(runDir, 'saliency'), {
+      methods: [...SALIENCY_METHODS],
+      scoreData: val,
+      scorePerClass: options.quick ? 1 : 5,
+      onProgress: (w) => say(`saliency: ${w}`),
+    });
   }
   if (needFilters) {
-    const face = val && val.size ? { pixels: val.pixels.subarray(0, 2304), name: 'validation face 1', label: val.labels[0] } : undefined;
-    await filtersToDir(model, path.join(runDir, 'filters'), { face, maximize: options.quick ? { steps: 8 } : undefined, count: options.quick ? 4 : 10, onProgress: (w) => say(`filters: ${w}`) });
+    const face = val?.size ? { pixels: val.pixels.subarray(0, 2304), name: 'validation face 1', label: val.labels[0] } : undefined;
+    await filtersToDir(model, path.join(runDir, 'filters'), {
+      face,
+      maximize: options.quick ? { steps: 8 } : undefined,
+      count: options.quick ? 4 : 10,
+      onProgress: (w) => say(`filters: ${w}`),
+    });
   }
 }
 
@@ -126,25 +136,38 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   s.push(`<h2>1. Model architecture</h2>`);
   s.push(`<table><thead><tr><th>layer</th><th>type</th><th>output shape</th><th class="num">trainable</th><th class="num">non-trainable</th></tr></thead><tbody>`);
   for (const l of summary.layers) {
-    s.push(`<tr><td>${esc(l.name)}</td><td>${esc(l.type)}</td><td>(${l.outputShape.map((d) => d ?? 'N').join(', ')})</td><td class="num">${l.trainable.toLocaleString('en-US')}</td><td class="num">${l.nonTrainable.toLocaleString('en-US')}</td></tr>`);
+    s.push(
+      `<tr><td>${esc(l.name)}</td><td>${esc(l.type)}</td><td>(${l.outputShape.map((d) => d ?? 'N').join(', ')})</td><td class="num">${l.trainable.toLocaleString('en-US')}</td><td class="num">${l.nonTrainable.toLocaleString('en-US')}</td></tr>`,
+    );
   }
-  s.push(`</tbody><tfoot><tr><th colspan="3">total</th><th class="num">${summary.trainable.toLocaleString('en-US')}</th><th class="num">${summary.nonTrainable.toLocaleString('en-US')}</th></tr></tfoot></table>`);
+  s.push(
+    `</tbody><tfoot><tr><th colspan="3">total</th><th class="num">${summary.trainable.toLocaleString('en-US')}</th><th class="num">${summary.nonTrainable.toLocaleString('en-US')}</th></tr></tfoot></table>`,
+  );
 
   s.push(`<h2>2. Training history</h2>`);
   if (history.length) {
     const last = history[history.length - 1];
     const best = history.reduce((a, b) => (b.val_acc > a.val_acc ? b : a));
-    s.push(`<p>${cfg?.trainRows ? `${cfg.trainRows} faces train; ` : ''}last epoch: training accuracy ${(100 * last.acc).toFixed(1)}%, validation ${(100 * last.val_acc).toFixed(1)}%; best validation ${(100 * best.val_acc).toFixed(1)}% at epoch ${best.epoch}.</p>`);
-    s.push(`<div class="row">${await figure(path.join(runDir, 'plots', 'loss.png'), 'loss curves')}${await figure(path.join(runDir, 'plots', 'accuracy.png'), 'accuracy curves')}</div>`);
+    s.push(
+      `<p>${cfg?.trainRows ? `${cfg.trainRows} faces train; ` : ''}last epoch: training accuracy ${(100 * last.acc).toFixed(1)}%, validation ${(100 * last.val_acc).toFixed(1)}%; best validation ${(100 * best.val_acc).toFixed(1)}% at epoch ${best.epoch}.</p>`,
+    );
+    s.push(
+      `<div class="row">${await figure(path.join(runDir, 'plots', 'loss.png'), 'loss curves')}${await figure(path.join(runDir, 'plots', 'accuracy.png'), 'accuracy curves')}</div>`,
+    );
   } else s.push(`<p class="missing">history.json is missing.</p>`);
 
   s.push(`<h2>3. Confusion matrix</h2>`);
   if (evaluation) {
     s.push(`<p class="meta">on ${esc(evaluation.data)}</p>`);
-    s.push(`<div class="row">${await figure(path.join(runDir, 'evaluate', 'confusion_counts.png'), 'confusion matrix, counts')}${await figure(path.join(runDir, 'evaluate', 'confusion_normalized.png'), 'confusion matrix, row-normalised')}</div>`);
+    s.push(
+      `<div class="row">${await figure(path.join(runDir, 'evaluate', 'confusion_counts.png'), 'confusion matrix, counts')}${await figure(path.join(runDir, 'evaluate', 'confusion_normalized.png'), 'confusion matrix, row-normalised')}</div>`,
+    );
     s.push(`<h3>Analysis</h3><ul>${evaluation.summary.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`);
     s.push(`<table><thead><tr><th>class</th><th class="num">precision</th><th class="num">recall</th><th class="num">F1</th><th class="num">faces</th></tr></thead><tbody>`);
-    for (const c of evaluation.classes) s.push(`<tr><td>${esc(c.name)}</td><td class="num">${c.precision.toFixed(3)}</td><td class="num">${c.recall.toFixed(3)}</td><td class="num">${c.f1.toFixed(3)}</td><td class="num">${c.support}</td></tr>`);
+    for (const c of evaluation.classes)
+      s.push(
+        `<tr><td>${esc(c.name)}</td><td class="num">${c.precision.toFixed(3)}</td><td class="num">${c.recall.toFixed(3)}</td><td class="num">${c.f1.toFixed(3)}</td><td class="num">${c.support}</td></tr>`,
+      );
     s.push(`</tbody></table>`);
     s.push(await figure(path.join(runDir, 'evaluate', 'class_metrics.png'), 'per-class precision, recall and F1'));
   } else s.push(`<p class="missing">no evaluation: run <code>fer evaluate --run ${esc(runDir)}</code>.</p>`);
@@ -152,15 +175,22 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   s.push(`<h2>4. Saliency maps</h2>`);
   s.push(`<p>One face of each class (${EMOTIONS.join(', ')}); each map shows which pixels move the score of the face's class. Bright is important.</p>`);
   if (scores) {
-    s.push(`<p>Mask score: the share of a map's mass inside the eye, brow and mouth regions of the synthetic faces, divided by those regions' share of the image (1.0 is a map that ignores the face's features).</p>`);
-    s.push(`<table><thead><tr><th>method</th><th class="num">mask score</th></tr></thead><tbody>${Object.entries(scores).map(([m, v]) => `<tr><td>${esc(SALIENCY_METHOD_TITLES[m as keyof typeof SALIENCY_METHOD_TITLES] ?? m)}</td><td class="num">${v.toFixed(2)}</td></tr>`).join('')}</tbody></table>`);
+    s.push(
+      `<p>Mask score: the share of a map's mass inside the eye, brow and mouth regions of the synthetic faces, divided by those regions' share of the image (1.0 is a map that ignores the face's features).</p>`,
+    );
+    s.push(
+      `<table><thead><tr><th>method</th><th class="num">mask score</th></tr></thead><tbody>${Object.entries(scores)
+        .map(([m, v]) => `<tr><td>${esc(SALIENCY_METHOD_TITLES[m as keyof typeof SALIENCY_METHOD_TITLES] ?? m)}</td><td class="num">${v.toFixed(2)}</td></tr>`)
+        .join('')}</tbody></table>`,
+    );
   } else if (cfg?.data && cfg.data !== 'synthetic') {
     s.push(`<p class="meta">No mask score: it needs the feature masks of the synthetic faces, and this run trained on ${esc(cfg.data)}.</p>`);
   }
   for (const m of SALIENCY_METHODS) {
     if (existsSync(path.join(runDir, 'saliency', `${m}.png`))) s.push(await figure(path.join(runDir, 'saliency', `${m}.png`), `${SALIENCY_METHOD_TITLES[m]} saliency grid`));
   }
-  if (!SALIENCY_METHODS.some((m) => existsSync(path.join(runDir, 'saliency', `${m}.png`)))) s.push(`<p class="missing">no saliency maps: run <code>fer saliency --run ${esc(runDir)}</code>.</p>`);
+  if (!SALIENCY_METHODS.some((m) => existsSync(path.join(runDir, 'saliency', `${m}.png`))))
+    s.push(`<p class="missing">no saliency maps: run <code>fer saliency --run ${esc(runDir)}</code>.</p>`);
 
   s.push(`<h2>5. What the filters respond to</h2>`);
   s.push(await figure(path.join(runDir, 'filters', 'maximized.png'), 'activation maximisation of conv filters'));

@@ -36,10 +36,10 @@ export async function saliencyToDir(model: tf.LayersModel, faces: FaceDataset, o
       cells[2].push(await overlayPng(face, map, cell));
     }
     if (score !== undefined) {
-      (scores ??= {})[method] = score;
+      scores = { ...scores, [method]: score };
       scoreFaces = scored;
     }
-    const columnLabels = perFace.map((f) => (f.label ? `${f.name}` : f.name.length > 16 ? f.name.slice(0, 15) + '…' : f.name));
+    const columnLabels = perFace.map((f) => (f.label ? `${f.name}` : f.name.length > 16 ? `${f.name.slice(0, 15)}…` : f.name));
     const footer = perFace.some((f) => f.label)
       ? [`each column: a face, the ${SALIENCY_METHOD_TITLES[method]} map of its true class, and both overlaid; under it the model's prediction.`]
       : [`each column: a face, the ${SALIENCY_METHOD_TITLES[method]} map of the predicted class, and both overlaid.`];
@@ -55,7 +55,10 @@ export async function saliencyToDir(model: tf.LayersModel, faces: FaceDataset, o
       footer,
     });
     grids[method] = await writePng(path.join(outDir, `${method}.png`), grid.png);
-    files.push(grids[method], await writeJsonFile(path.join(outDir, `${method}.json`), { method, title: SALIENCY_METHOD_TITLES[method], model: model.name, score, faces: perFace }));
+    files.push(
+      grids[method],
+      await writeJsonFile(path.join(outDir, `${method}.json`), { method, title: SALIENCY_METHOD_TITLES[method], model: model.name, score, faces: perFace }),
+    );
   }
   if (scores) {
     // one method at a time adds to the scores of the others instead of replacing them

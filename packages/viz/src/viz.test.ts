@@ -21,7 +21,16 @@ function tinyCnn() {
   m.add(tf.layers.conv2d({ inputShape: [48, 48, 1], filters: 4, kernelSize: 3, padding: 'same', name: 'conv1', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
   m.add(tf.layers.reLU({ name: 'relu1' }));
   m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
-  m.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'conv2', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }), biasInitializer: tf.initializers.constant({ value: 0.05 }) }));
+  m.add(
+    tf.layers.conv2d({
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      name: 'conv2',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+      biasInitializer: tf.initializers.constant({ value: 0.05 }),
+    }),
+  );
   m.add(tf.layers.reLU({ name: 'relu2' }));
   m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
   m.add(tf.layers.dense({ units: 7, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
@@ -37,7 +46,10 @@ beforeAll(async () => {
   const backend = await selectBackend('wasm');
   const config = defaultRunConfig('synthetic', { model: 'tiny', synthetic: { count: 84, trainRows: 70, seed: 1 }, trainRows: 70 });
   const data = await loadRunData(config);
-  await writeRunJson(dir, createRunJson({ runDir: dir, command: 'fer train (test)', config, data, split: runSplit(config, data), backend, threads: 1, tfjsVersion: tf.version.tfjs, dataLoadSeconds: 0 }));
+  await writeRunJson(
+    dir,
+    createRunJson({ runDir: dir, command: 'fer train (test)', config, data, split: runSplit(config, data), backend, threads: 1, tfjsVersion: tf.version.tfjs, dataLoadSeconds: 0 }),
+  );
   await saveModel(tinyCnn(), path.join(dir, 'model'));
 });
 afterAll(async () => {
@@ -89,7 +101,8 @@ describe('report', () => {
     const html = await readFile(file, 'utf8');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     for (const part of ['Model architecture', 'Training history', 'Confusion matrix', 'Saliency maps', 'filters respond', 'mask score', 'conv2']) expect(html).toContain(part);
-    for (const f of ['evaluate/confusion_counts.png', 'saliency/gradcam.png', 'saliency/scores.json', 'filters/maximized.png', 'filters/responses.png']) expect(existsSync(path.join(dir, f)), f).toBe(true);
+    for (const f of ['evaluate/confusion_counts.png', 'saliency/gradcam.png', 'saliency/scores.json', 'filters/maximized.png', 'filters/responses.png'])
+      expect(existsSync(path.join(dir, f)), f).toBe(true);
     const scores = JSON.parse(await readFile(path.join(dir, 'saliency', 'scores.json'), 'utf8'));
     expect(Object.keys(scores).sort()).toEqual(['gradcam', 'ig', 'smoothgrad', 'vanilla']);
 
@@ -98,7 +111,10 @@ describe('report', () => {
       return;
     }
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -38,7 +38,10 @@ async function writeSyntheticRunJson(runDir: string, synthetic: { count: number;
   const backend = await selectBackend('wasm');
   const config = defaultRunConfig('synthetic', { synthetic, trainRows: synthetic.trainRows });
   const data = await loadRunData(config);
-  await writeRunJson(runDir, createRunJson({ runDir, command: 'fer train (test)', config, data, split: runSplit(config, data), backend, threads: 1, tfjsVersion: tf.version.tfjs, dataLoadSeconds: 0 }));
+  await writeRunJson(
+    runDir,
+    createRunJson({ runDir, command: 'fer train (test)', config, data, split: runSplit(config, data), backend, threads: 1, tfjsVersion: tf.version.tfjs, dataLoadSeconds: 0 }),
+  );
 }
 
 beforeAll(async () => {
@@ -50,7 +53,13 @@ beforeAll(async () => {
   await saveModel(tinyCnn([32, 32, 3]), path.join(root, 'rgb', 'model'));
   await mkdir(path.join(root, 'empty'));
   // a colour PNG of another size: predict must turn it into 48x48 grey itself
-  await writeFile(path.join(root, 'face.png'), await heatPng(Float32Array.from({ length: 2304 }, (_, i) => (i % 48) / 48), 120));
+  await writeFile(
+    path.join(root, 'face.png'),
+    await heatPng(
+      Float32Array.from({ length: 2304 }, (_, i) => (i % 48) / 48),
+      120,
+    ),
+  );
   await writeFile(path.join(root, 'broken.png'), 'this is not a PNG');
   await writeFile(path.join(root, 'test.csv'), `id,feature\n7,${new Array(2304).fill(128).join(' ')}\n8,${new Array(2304).fill(30).join(' ')}\n`);
 });
@@ -96,12 +105,13 @@ describe('fer predict', () => {
 });
 
 describe('fer evaluate', () => {
-  it('scores the run\'s validation split and writes pictures with JSON beside them', async () => {
+  it("scores the run's validation split and writes pictures with JSON beside them", async () => {
     const r = await fer('evaluate', '--run', path.join(root, 'run'));
     expect(r.code).toBe(0);
     expect(r.text).toMatch(/accuracy \d+\.\d\d%/);
     expect(r.text).toContain('14 faces');
-    for (const f of ['evaluation.json', 'confusion_counts.png', 'confusion_counts.json', 'confusion_normalized.svg', 'class_metrics.png']) expect(existsSync(path.join(root, 'run', 'evaluate', f)), f).toBe(true);
+    for (const f of ['evaluation.json', 'confusion_counts.png', 'confusion_counts.json', 'confusion_normalized.svg', 'class_metrics.png'])
+      expect(existsSync(path.join(root, 'run', 'evaluate', f)), f).toBe(true);
     const ev = JSON.parse(await readFile(path.join(root, 'run', 'evaluate', 'evaluation.json'), 'utf8'));
     expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(14);
   });

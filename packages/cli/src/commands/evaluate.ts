@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { FerError, hasLabels, loadDataset, loadRunModel, readRunJson, runValidationData, selectUsage } from '@fer/core';
+import { FerError, type FaceDataset, hasLabels, loadDataset, loadRunModel, readRunJson, runValidationData, selectUsage } from '@fer/core';
 import { evaluateToDir } from '@fer/viz';
 import type { Command } from '../command.js';
 import { backendFlag, choiceFlag, intFlag, parseFlags, runDirFlag, userPath } from '../args.js';
@@ -23,32 +23,48 @@ export const evaluate: Command = {
   summary: 'accuracy, per-class P/R/F1 and the confusion matrix with its analysis',
   usage: USAGE,
   async execute(argv) {
-    const { values: v } = await parseFlags(argv, { run: { type: 'string' }, data: { type: 'string' }, usage: { type: 'string' }, limit: { type: 'string' }, tta: { type: 'boolean' }, out: { type: 'string' }, backend: { type: 'string' } }, 'evaluate');
+    const { values: v } = await parseFlags(
+      argv,
+      {
+        run: { type: 'string' },
+        data: { type: 'string' },
+        usage: { type: 'string' },
+        limit: { type: 'string' },
+        tta: { type: 'boolean' },
+        out: { type: 'string' },
+        backend: { type: 'string' },
+      },
+      'evaluate',
+    );
     const runDir = runDirFlag(v.run, 'fer evaluate --run runs/viz-seed');
     const usage = v.usage === undefined ? undefined : choiceFlag('usage', v.usage, ['PublicTest', 'PrivateTest', 'Training'] as const, 'PublicTest');
     const limit = v.limit === undefined ? undefined : intFlag('limit', v.limit, 0, 1);
     const backend = await backendFlag(v.backend);
     console.log(`backend: ${backend.name} (${backend.reason})`);
     const model = await loadRunModel(runDir);
-    let data;
-    let description;
+    let data: FaceDataset;
+    let description: string;
     if (v.data) {
       data = await loadDataset(userPath(v.data), { limit });
       if (usage) data = selectUsage(data, usage);
       description = `${data.source}${usage ? ` (${usage})` : ''}, ${data.size} faces`;
     } else {
-      if (usage) throw new FerError('--usage needs --data: the run\'s own validation split has no Usage column to choose from');
+      if (usage) throw new FerError("--usage needs --data: the run's own validation split has no Usage column to choose from");
       data = await runValidationData((await readRunJson(runDir)).config);
       description = `validation split of the run (${data.source}, ${data.size} faces)`;
     }
-    if (!hasLabels(data)) throw new FerError(`${data.source} has faces without labels, so there is nothing to score them against`, { hint: 'evaluate on a labelled file (fer2013.csv, train.csv); for test.csv use `fer predict --submission`' });
+    if (!hasLabels(data))
+      throw new FerError(`${data.source} has faces without labels, so there is nothing to score them against`, {
+        hint: 'evaluate on a labelled file (fer2013.csv, train.csv); for test.csv use `fer predict --submission`',
+      });
     console.log(`data: ${description}`);
     const outDir = v.out ? userPath(v.out) : path.join(runDir, 'evaluate');
     const r = await evaluateToDir(model, data, outDir, { tta: v.tta, description });
     const rep = r.report;
     console.log(`\naccuracy ${(100 * rep.accuracy).toFixed(2)}%   loss ${r.loss.toFixed(4)}   macro F1 ${rep.macro.f1.toFixed(3)}${v.tta ? '   (with flip TTA)' : ''}\n`);
     console.log(`${'class'.padEnd(9)} precision  recall     F1  faces`);
-    for (const c of rep.classes) console.log(`${c.name.padEnd(9)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(6)}`);
+    for (const c of rep.classes)
+      console.log(`${c.name.padEnd(9)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(6)}`);
     console.log('');
     for (const l of rep.summary) console.log(`- ${l}`);
     console.log(`\nwrote ${outDir}/ (confusion_counts, confusion_normalized, class_metrics: .png .svg .json; evaluation.json)`);

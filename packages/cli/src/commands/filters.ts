@@ -29,7 +29,17 @@ export const filters: Command = {
   async execute(argv) {
     const { values: v } = await parseFlags(
       argv,
-      { run: { type: 'string' }, layer: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' }, image: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
+      {
+        run: { type: 'string' },
+        layer: { type: 'string' },
+        count: { type: 'string' },
+        steps: { type: 'string' },
+        lr: { type: 'string' },
+        image: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        backend: { type: 'string' },
+      },
       'filters',
     );
     const runDir = runDirFlag(v.run, 'fer filters --run runs/viz-seed');
@@ -42,7 +52,7 @@ export const filters: Command = {
     const model = await loadRunModel(runDir);
     const convs = convLayers(model);
     const layer = v.layer === undefined ? undefined : intFlag('layer', v.layer, convs.length, 1, convs.length);
-    let face;
+    let face: { pixels: Uint8Array; name: string; label?: number } | undefined;
     if (v.image) face = { pixels: await loadFaceImage(userPath(v.image)), name: path.basename(v.image) };
     else {
       try {

@@ -24,12 +24,21 @@ export const predict: Command = {
   async execute(argv) {
     const { values: v, positionals } = await parseFlags(
       argv,
-      { run: { type: 'string' }, json: { type: 'boolean' }, top: { type: 'string' }, data: { type: 'string' }, submission: { type: 'string' }, tta: { type: 'boolean' }, backend: { type: 'string' } },
+      {
+        run: { type: 'string' },
+        json: { type: 'boolean' },
+        top: { type: 'string' },
+        data: { type: 'string' },
+        submission: { type: 'string' },
+        tta: { type: 'boolean' },
+        backend: { type: 'string' },
+      },
       'predict',
       true,
     );
     const runDir = runDirFlag(v.run, 'fer predict --run runs/viz-seed face.jpg');
-    if (!positionals.length && !v.data) throw new FerError('nothing to predict: give image files or --data FILE', { hint: 'e.g. fer predict --run runs/x face.jpg, or --data test.csv --submission out.csv' });
+    if (!positionals.length && !v.data)
+      throw new FerError('nothing to predict: give image files or --data FILE', { hint: 'e.g. fer predict --run runs/x face.jpg, or --data test.csv --submission out.csv' });
     if (v.submission && !v.data) throw new FerError('--submission needs --data (the test CSV to classify)');
     const top = intFlag('top', v.top, 3, 1, EMOTIONS.length);
     const backend = await backendFlag(v.backend);
@@ -48,8 +57,27 @@ export const predict: Command = {
         console.log(`predicted classes: ${EMOTIONS.map((e, i) => `${e} ${counts[i]}`).join(', ')}`);
       } else {
         const preds = describePredictions(probs);
-        if (v.json) console.log(JSON.stringify(preds.map((p, i) => ({ id: data.ids?.[i] ?? i, label: p.label, emotion: p.emotion, probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])) })), null, 2));
-        else preds.forEach((p, i) => console.log(`${data.ids?.[i] ?? i}: ${p.ranked.slice(0, top).map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`).join(', ')}`));
+        if (v.json)
+          console.log(
+            JSON.stringify(
+              preds.map((p, i) => ({
+                id: data.ids?.[i] ?? i,
+                label: p.label,
+                emotion: p.emotion,
+                probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])),
+              })),
+              null,
+              2,
+            ),
+          );
+        else
+          for (const [i, p] of preds.entries())
+            console.log(
+              `${data.ids?.[i] ?? i}: ${p.ranked
+                .slice(0, top)
+                .map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`)
+                .join(', ')}`,
+            );
       }
       return 0;
     }
@@ -59,10 +87,22 @@ export const predict: Command = {
     for (let i = 0; i < files.length; i++) pixels.set(await loadFaceImage(files[i]), i * PIXELS_PER_IMAGE);
     const preds = describePredictions(await predictFaces(model, pixels, { tta: v.tta }));
     if (v.json) {
-      console.log(JSON.stringify(preds.map((p, i) => ({ file: positionals[i], label: p.label, emotion: p.emotion, probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])) })), null, 2));
+      console.log(
+        JSON.stringify(
+          preds.map((p, i) => ({ file: positionals[i], label: p.label, emotion: p.emotion, probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])) })),
+          null,
+          2,
+        ),
+      );
     } else {
       const w = Math.max(...positionals.map((p) => p.length));
-      preds.forEach((p, i) => console.log(`${positionals[i].padEnd(w)}  ${p.ranked.slice(0, top).map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`).join('  ')}`));
+      for (const [i, p] of preds.entries())
+        console.log(
+          `${positionals[i].padEnd(w)}  ${p.ranked
+            .slice(0, top)
+            .map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`)
+            .join('  ')}`,
+        );
     }
     return 0;
   },

@@ -1,5 +1,19 @@
 import path from 'node:path';
-import { FerError, PIXELS_PER_IMAGE, facesToExplain, pickConvLayer, SALIENCY_METHODS, SALIENCY_METHOD_TITLES, loadFaceImage, loadRunModel, readRunJson, runValidationData, subset, type FaceDataset, type SaliencyMethod } from '@fer/core';
+import {
+  FerError,
+  PIXELS_PER_IMAGE,
+  facesToExplain,
+  pickConvLayer,
+  SALIENCY_METHODS,
+  SALIENCY_METHOD_TITLES,
+  loadFaceImage,
+  loadRunModel,
+  readRunJson,
+  runValidationData,
+  subset,
+  type FaceDataset,
+  type SaliencyMethod,
+} from '@fer/core';
 import { saliencyToDir } from '@fer/viz';
 import type { Command } from '../command.js';
 import { backendFlag, choiceFlag, intFlag, parseFlags, runDirFlag, userPath } from '../args.js';
@@ -27,7 +41,15 @@ export const saliency: Command = {
   async execute(argv) {
     const { values: v, positionals } = await parseFlags(
       argv,
-      { run: { type: 'string' }, method: { type: 'string' }, images: { type: 'boolean' }, 'score-faces': { type: 'string' }, 'gradcam-layer': { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } },
+      {
+        run: { type: 'string' },
+        method: { type: 'string' },
+        images: { type: 'boolean' },
+        'score-faces': { type: 'string' },
+        'gradcam-layer': { type: 'string' },
+        out: { type: 'string' },
+        backend: { type: 'string' },
+      },
       'saliency',
       true,
     );
@@ -72,14 +94,21 @@ export const saliency: Command = {
     console.log('');
     for (const m of methods) {
       const score = r.scores?.[m];
-      console.log(`${SALIENCY_METHOD_TITLES[m].padEnd(21)} ${path.relative(process.env.INIT_CWD ?? process.cwd(), r.grids[m])}${score !== undefined ? `   mask score ${score.toFixed(2)}` : ''}`);
+      console.log(
+        `${SALIENCY_METHOD_TITLES[m].padEnd(21)} ${path.relative(process.env.INIT_CWD ?? process.cwd(), r.grids[m])}${score !== undefined ? `   mask score ${score.toFixed(2)}` : ''}`,
+      );
     }
     if (methods.includes('gradcam')) {
       const layer = pickConvLayer(model, gradcamLayer);
       const side = (layer.outputShape as number[])[1];
-      console.log(`Grad-CAM works on ${layer.name}'s ${side}x${side} feature maps: each cell covers ${Math.round(48 / side)}x${Math.round(48 / side)} pixels, so it says where, not which pixel`);
+      console.log(
+        `Grad-CAM works on ${layer.name}'s ${side}x${side} feature maps: each cell covers ${Math.round(48 / side)}x${Math.round(48 / side)} pixels, so it says where, not which pixel`,
+      );
     }
-    if (r.scores) console.log(`\nmask score: saliency share inside eyes, brows and mouth / their area share, on ${r.scoreFaces} synthetic faces (1.0 = random); written to ${path.join(outDir, 'scores.json')}`);
+    if (r.scores)
+      console.log(
+        `\nmask score: saliency share inside eyes, brows and mouth / their area share, on ${r.scoreFaces} synthetic faces (1.0 = random); written to ${path.join(outDir, 'scores.json')}`,
+      );
     else if (scorePerClass > 0) console.log('\nmask score: not computed (it needs synthetic faces with feature masks; this run trained on real data)');
     console.log(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return 0;

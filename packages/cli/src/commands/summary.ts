@@ -5,7 +5,7 @@ import { choiceFlag, parseFlags, userPath } from '../args.js';
 
 export const summary: Command = {
   name: 'summary',
-  summary: 'print a model\'s layer table: output shapes, trainable and non-trainable parameters',
+  summary: "print a model's layer table: output shapes, trainable and non-trainable parameters",
   usage: `usage: fer summary [--model seed|simple] [--run DIR] [--json]
 
   --model NAME  seed: the report's CNN (default); simple: its 3-layer CNN [64, 128, 512] for saliency

@@ -83,7 +83,7 @@ export const train: Command = {
       'train',
     );
     const started = Date.now();
-    let outDir = userPath(v.out ?? path.join('runs', timestamp()));
+    const outDir = userPath(v.out ?? path.join('runs', timestamp()));
     let base: Partial<RunConfig> = {};
     if (v.resume) {
       if (!v.out) throw new FerError('--resume needs --out DIR: the run to continue', { hint: 'e.g. fer train --resume --out runs/2026-11-27-101500' });
@@ -133,8 +133,7 @@ export const train: Command = {
 
     // wasm runs one thread per backend instance: worker_threads put the other cores to work
     const threads = workers || (backend.name === 'wasm' ? Math.min(2, os.availableParallelism()) : 1);
-    const makeStepper =
-      threads > 1 ? (model: tf.LayersModel, optimizer: tf.Optimizer) => createDataParallelStepper({ model, modelName, optimizer, workers: threads }) : undefined;
+    const makeStepper = threads > 1 ? (model: tf.LayersModel, optimizer: tf.Optimizer) => createDataParallelStepper({ model, modelName, optimizer, workers: threads }) : undefined;
     if (threads > 1) console.log(`threads: ${threads} data-parallel worker_threads, each on a share of every batch`);
 
     const runJson = createRunJson({
@@ -168,7 +167,7 @@ export const train: Command = {
     } catch {
       plotHistory = undefined;
     }
-    let result;
+    let result: Awaited<ReturnType<typeof trainModel>>;
     try {
       result = await trainModel({
         train: split.train,
@@ -184,7 +183,14 @@ export const train: Command = {
         signal: controller.signal,
         makeStepper,
         callbacks: {
-          onBatch: (p) => bar.update(`epoch ${p.epoch}/${p.epochs}`, p.batch, p.batches, `loss ${p.loss.toFixed(4)} acc ${(p.acc * 100).toFixed(1)}% ${((p.batch * cfg.batch) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s`, p.seconds),
+          onBatch: (p) =>
+            bar.update(
+              `epoch ${p.epoch}/${p.epochs}`,
+              p.batch,
+              p.batches,
+              `loss ${p.loss.toFixed(4)} acc ${(p.acc * 100).toFixed(1)}% ${((p.batch * cfg.batch) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s`,
+              p.seconds,
+            ),
           onPhase: (phase) => {
             if (phase === 'validate' && bar.isTTY) process.stderr.write(`\r\x1b[K  validating on ${split.validation.size} faces...`);
           },

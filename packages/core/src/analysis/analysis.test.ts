@@ -16,7 +16,16 @@ function tinyCnn(seed = 1) {
   m.add(tf.layers.conv2d({ inputShape: [48, 48, 1], filters: 4, kernelSize: 3, padding: 'same', name: 'conv1', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
   m.add(tf.layers.reLU({ name: 'relu1' }));
   m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
-  m.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'conv2', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }), biasInitializer: tf.initializers.constant({ value: 0.05 }) }));
+  m.add(
+    tf.layers.conv2d({
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      name: 'conv2',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+      biasInitializer: tf.initializers.constant({ value: 0.05 }),
+    }),
+  );
   m.add(tf.layers.reLU({ name: 'relu2' }));
   m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
   m.add(tf.layers.dense({ units: 7, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }));
@@ -114,8 +123,14 @@ describe('attribution methods', () => {
     for (const m of SALIENCY_METHODS) {
       const maps = await ATTRIBUTION_METHODS[m](model, x, classes, { samples: 3, steps: 4 } as object);
       expect(maps.length, m).toBe(3 * 2304);
-      expect(maps.every((v) => v >= 0 && Number.isFinite(v)), m).toBe(true);
-      expect(maps.some((v) => v > 0), m).toBe(true);
+      expect(
+        maps.every((v) => v >= 0 && Number.isFinite(v)),
+        m,
+      ).toBe(true);
+      expect(
+        maps.some((v) => v > 0),
+        m,
+      ).toBe(true);
     }
   });
 
@@ -151,7 +166,7 @@ describe('filters', () => {
     for (let i = 0; i < 2; i++) expect(r.activations[i]).toBeGreaterThan(grey.activations[i]);
     expect(r.images.every((v) => v >= 0 && v <= 1)).toBe(true);
   });
-  it('gives the chosen filters\' responses to a face and picks distinct random filters', async () => {
+  it("gives the chosen filters' responses to a face and picks distinct random filters", async () => {
     const faces = syntheticFaces({ count: 1, seed: 2 });
     const r = await filterResponses(model, 1, toInput(faces.pixels, 0, 1), [1, 2]);
     expect(r.size).toBe(48);

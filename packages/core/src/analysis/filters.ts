@@ -29,8 +29,16 @@ export interface FilterImages {
 
 /** 3x3 binomial blur of N x 48 x 48 x 1, edges clamped. */
 function blur3(x: tf.Tensor4D): tf.Tensor4D {
-  const k = tf.tensor4d([1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16), [3, 3, 1, 1]);
-  const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+  const k = tf.tensor4d(
+    [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16),
+    [3, 3, 1, 1],
+  );
+  const padded = tf.pad(x, [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ]);
   return tf.conv2d(padded as tf.Tensor4D, k, 1, 'valid');
 }
 

@@ -31,9 +31,16 @@ export function profileKernels(backendName: string = tf.getBackend(), opts: { by
     const inner = cfg.kernelFunc;
     const name = cfg.kernelName;
     const row = (args: Parameters<tf.KernelFunc>[0]): KernelTime => {
-      const key = opts.byShape ? `${name} ${Object.values(args.inputs).map((t) => (t ? `[${(t as tf.TensorInfo).shape}]` : "-")).join(' ')}` : name;
+      const key = opts.byShape
+        ? `${name} ${Object.values(args.inputs)
+            .map((t) => (t ? `[${(t as tf.TensorInfo).shape}]` : '-'))
+            .join(' ')}`
+        : name;
       let t = totals.get(key);
-      if (!t) totals.set(key, (t = { kernel: key, ms: 0, calls: 0 }));
+      if (!t) {
+        t = { kernel: key, ms: 0, calls: 0 };
+        totals.set(key, t);
+      }
       return t;
     };
     originals.push({ ...cfg });
@@ -43,7 +50,7 @@ export function profileKernels(backendName: string = tf.getBackend(), opts: { by
       const t = row(args);
       const s = performance.now();
       childMs.push(0);
-      let out;
+      let out: ReturnType<tf.KernelFunc>;
       try {
         out = inner(args);
       } finally {
@@ -78,7 +85,9 @@ export function formatKernelProfile(rows: KernelTime[], steps = 1, top = 25): st
   const total = rows.reduce((s, r) => s + r.ms, 0);
   const lines = [`${'kernel'.padEnd(Math.max(28, ...rows.slice(0, top).map((r) => r.kernel.length)))} ${'ms/step'.padStart(9)} ${'calls'.padStart(6)} ${'share'.padStart(6)}`];
   for (const r of rows.slice(0, top)) {
-    lines.push(`${r.kernel.padEnd(Math.max(28, ...rows.slice(0, top).map((r) => r.kernel.length)))} ${(r.ms / steps).toFixed(2).padStart(9)} ${(r.calls / steps).toFixed(0).padStart(6)} ${((100 * r.ms) / total).toFixed(1).padStart(5)}%`);
+    lines.push(
+      `${r.kernel.padEnd(Math.max(28, ...rows.slice(0, top).map((r) => r.kernel.length)))} ${(r.ms / steps).toFixed(2).padStart(9)} ${(r.calls / steps).toFixed(0).padStart(6)} ${((100 * r.ms) / total).toFixed(1).padStart(5)}%`,
+    );
   }
   lines.push(`${'total in kernels'.padEnd(Math.max(28, ...rows.slice(0, top).map((r) => r.kernel.length)))} ${(total / steps).toFixed(2).padStart(9)}`);
   return lines.join('\n');

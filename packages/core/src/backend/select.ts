@@ -85,7 +85,7 @@ export async function selectBackend(requested: BackendChoice = 'auto'): Promise<
       info = {
         requested,
         name: 'wasm',
-        reason: `${requested === 'auto' ? notes.join('; ') + ', so ' : ''}WebAssembly${simd ? ' with SIMD' : ''} with fer's training kernels (Winograd convolutions, native first layer, dense layers and Adam)`,
+        reason: `${requested === 'auto' ? `${notes.join('; ')}, so ` : ''}WebAssembly${simd ? ' with SIMD' : ''} with fer's training kernels (Winograd convolutions, native first layer, dense layers and Adam)`,
         simd,
         threads: 1,
       };

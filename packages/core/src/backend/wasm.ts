@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
  * with `backend.disposeData` as soon as they are used.
  */
 export type TensorInfo = tf.TensorInfo;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: tfjs-backend-wasm exports no type for its backend; kernels use its internals
 export type WasmBackend = any;
 
 export function callKernel(name: string, backend: WasmBackend, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {

@@ -23,7 +23,7 @@ const write = (name: string, text: string | Buffer) => {
 describe('loadFer2013Csv', () => {
   it('reads Kaggle fer2013.csv: labels, every pixel, usage', async () => {
     const rows = [0, 1, 2].map((r) => `${r + 3},${face(r).join(' ')},${r === 2 ? 'PublicTest' : 'Training'}`);
-    const d = await loadFer2013Csv(write('k.csv', ['emotion,pixels,Usage', ...rows].join('\n') + '\n'));
+    const d = await loadFer2013Csv(write('k.csv', `${['emotion,pixels,Usage', ...rows].join('\n')}\n`));
     expect(d.format).toBe('kaggle-csv');
     expect(d.size).toBe(3);
     expect(Array.from(d.labels)).toEqual([3, 4, 5]);

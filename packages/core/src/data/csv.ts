@@ -21,8 +21,7 @@ interface Layout {
   id: number;
 }
 
-const FIX_FORMAT =
-  'expected a header of Kaggle fer2013.csv (emotion,pixels,Usage), NTU train.csv (label,feature) or NTU test.csv (id,feature)';
+const FIX_FORMAT = 'expected a header of Kaggle fer2013.csv (emotion,pixels,Usage), NTU train.csv (label,feature) or NTU test.csv (id,feature)';
 
 function detectLayout(header: string, file: string): Layout {
   const names = header.split(',').map((h) => h.trim().replace(/^"|"$/g, '').trim().toLowerCase());
@@ -43,7 +42,7 @@ function detectLayout(header: string, file: string): Layout {
 /** Opens a file, gunzipping when its first bytes say gzip (whatever its name). */
 export async function openMaybeGzip(file: string): Promise<Readable> {
   const { open } = await import('node:fs/promises');
-  let fh;
+  let fh: Awaited<ReturnType<typeof open>>;
   try {
     fh = await open(file, 'r');
   } catch (e) {
@@ -111,7 +110,8 @@ export async function loadFer2013Csv(file: string, options: CsvLoadOptions = {})
       if (!/^\d+$/.test(s) || Number(s) >= NUM_CLASSES) fail(`the label "${s}" is not a class index 0..${NUM_CLASSES - 1}`);
       else rowLabel = Number(s);
     } else if (field === L.usage) {
-      rowUsage = interned.get(s) ?? (interned.set(s, s), s);
+      if (!interned.has(s)) interned.set(s, s);
+      rowUsage = interned.get(s)!;
     } else if (field === L.id) {
       rowId = s;
     }
@@ -181,7 +181,10 @@ export async function loadFer2013Csv(file: string, options: CsvLoadOptions = {})
         for (; i < n && chunk[i] !== 10; i++) headerBytes.push(chunk[i]);
         if (i === n) continue;
         i++; // the newline
-        const header = Buffer.from(headerBytes).toString('utf8').replace(/^\uFEFF/, '').replace(/\r$/, '');
+        const header = Buffer.from(headerBytes)
+          .toString('utf8')
+          .replace(/^\uFEFF/, '')
+          .replace(/\r$/, '');
         headerBytes = [];
         layout = detectLayout(header, file);
         line = 2;
@@ -242,7 +245,9 @@ export async function loadFer2013Csv(file: string, options: CsvLoadOptions = {})
     throw new FerError(`${file} is empty`, { hint: FIX_FORMAT });
   }
   if (rows === 0) {
-    throw new FerError(`${file} has a header but no ${skipped ? 'good ' : ''}data rows${skipped ? ` (${skipped} skipped)` : ''}`, { hint: 'point --data at a file with faces in it' });
+    throw new FerError(`${file} has a header but no ${skipped ? 'good ' : ''}data rows${skipped ? ` (${skipped} skipped)` : ''}`, {
+      hint: 'point --data at a file with faces in it',
+    });
   }
   return {
     pixels: pixels.slice(0, rows * PIXELS_PER_IMAGE),

@@ -76,9 +76,12 @@ export function splitByRows(d: FaceDataset, trainRows: number): Split {
       const counts = new Map<string, number>();
       for (const u of d.usage) counts.set(u, (counts.get(u) ?? 0) + 1);
       const found = [...counts].map(([u, n]) => `${n} ${u}`).join(', ');
-      throw new FerError(`${d.source} has ${rows.length} row(s) marked Training in its Usage column (it has ${found}): only Training rows train, so that PublicTest and PrivateTest stay unseen`, {
-        hint: 'train on a file with Training rows (Kaggle\'s full fer2013.csv), and score this one with `fer evaluate --run DIR --data FILE --usage PublicTest`',
-      });
+      throw new FerError(
+        `${d.source} has ${rows.length} row(s) marked Training in its Usage column (it has ${found}): only Training rows train, so that PublicTest and PrivateTest stay unseen`,
+        {
+          hint: "train on a file with Training rows (Kaggle's full fer2013.csv), and score this one with `fer evaluate --run DIR --data FILE --usage PublicTest`",
+        },
+      );
     }
     throw new FerError(`${d.source} has ${rows.length} face(s): at least 2 are needed to train and validate`, { hint: 'check that the file is the whole data set' });
   }
@@ -104,7 +107,9 @@ export function splitByUsage(d: FaceDataset): Split {
     else if (d.usage[i] === 'PublicTest') val.push(i);
   }
   if (!train.length || !val.length) {
-    throw new FerError(`${d.source} has ${train.length} Training and ${val.length} PublicTest rows: --split usage needs both`, { hint: 'use --split rows (--train-rows N) instead' });
+    throw new FerError(`${d.source} has ${train.length} Training and ${val.length} PublicTest rows: --split usage needs both`, {
+      hint: 'use --split rows (--train-rows N) instead',
+    });
   }
   return { train: subset(d, train), validation: subset(d, val), description: `Usage column: ${train.length} Training rows train, ${val.length} PublicTest rows validate` };
 }

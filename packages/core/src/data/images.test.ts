@@ -13,9 +13,16 @@ describe('image folders', () => {
     mkdirSync(path.join(dir, 'train', 'happy'), { recursive: true });
     mkdirSync(path.join(dir, 'train', 'sad'), { recursive: true });
     mkdirSync(path.join(dir, 'test', 'fear'), { recursive: true });
-    await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 255, g: 0, b: 0 } } }).jpeg().toFile(path.join(dir, 'train', 'happy', 'a.jpg'));
-    await sharp({ create: { width: 48, height: 48, channels: 3, background: { r: 200, g: 200, b: 200 } } }).greyscale().png().toFile(path.join(dir, 'train', 'sad', 'b.png'));
-    await sharp({ create: { width: 20, height: 30, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } } }).png().toFile(path.join(dir, 'test', 'fear', 'c.png'));
+    await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .jpeg()
+      .toFile(path.join(dir, 'train', 'happy', 'a.jpg'));
+    await sharp({ create: { width: 48, height: 48, channels: 3, background: { r: 200, g: 200, b: 200 } } })
+      .greyscale()
+      .png()
+      .toFile(path.join(dir, 'train', 'sad', 'b.png'));
+    await sharp({ create: { width: 20, height: 30, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 1 } } })
+      .png()
+      .toFile(path.join(dir, 'test', 'fear', 'c.png'));
     writeFileSync(path.join(dir, 'train', 'sad', 'notes.txt'), 'ignored');
     const d = await loadDataset(dir);
     expect(d.format).toBe('image-folder');

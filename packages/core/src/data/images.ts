@@ -25,10 +25,22 @@ export async function loadFaceImage(file: string): Promise<Uint8Array> {
   }
 }
 
-const SPLIT_USAGE: Record<string, string> = { train: 'Training', training: 'Training', val: 'PublicTest', valid: 'PublicTest', validation: 'PublicTest', publictest: 'PublicTest', test: 'PublicTest', privatetest: 'PrivateTest' };
+const SPLIT_USAGE: Record<string, string> = {
+  train: 'Training',
+  training: 'Training',
+  val: 'PublicTest',
+  valid: 'PublicTest',
+  validation: 'PublicTest',
+  publictest: 'PublicTest',
+  test: 'PublicTest',
+  privatetest: 'PrivateTest',
+};
 
 async function subdirs(dir: string): Promise<string[]> {
-  return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 }
 
 /**
@@ -50,7 +62,9 @@ export async function loadImageFolder(dir: string, options: { skipBadRows?: bool
     }
   }
   if (!files.length) {
-    throw new FerError(`${dir} holds no images in emotion folders`, { hint: `lay it out as ${dir}/<emotion>/*.jpg (or ${dir}/train/<emotion>/*.jpg), emotions ${EMOTIONS.join(', ')}` });
+    throw new FerError(`${dir} holds no images in emotion folders`, {
+      hint: `lay it out as ${dir}/<emotion>/*.jpg (or ${dir}/train/<emotion>/*.jpg), emotions ${EMOTIONS.join(', ')}`,
+    });
   }
   const take = files.slice(0, options.limit ?? files.length);
   const pixels = new Uint8Array(take.length * PIXELS_PER_IMAGE);

@@ -18,7 +18,11 @@ describe('syntheticFaces', () => {
     const { eyes, brows, mouth } = d.masks!;
     for (let n = 0; n < d.size; n++) {
       const o = n * 2304;
-      let e = 0, b = 0, m = 0, inCount = 0, outCount = 0;
+      let e = 0,
+        b = 0,
+        m = 0,
+        inCount = 0,
+        outCount = 0;
       for (let i = 0; i < 2304; i++) {
         e += eyes[o + i];
         b += brows[o + i];

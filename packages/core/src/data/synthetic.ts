@@ -165,19 +165,21 @@ export function syntheticFaces(options: SyntheticOptions): FaceDataset {
         let browMask = 0;
         let mouthMask = 0;
         // features lie well inside the face: skip them outside it (half the work)
-        if (dFace < 0.02) for (let side = -1; side <= 1; side += 2) {
-          const ex = side * eyeX;
-          const dEye = ellipseDist(fx, fy, ex, eyeY, eyeRx, eyeRy);
-          ink = Math.max(ink, 0.55 * Math.max(0, Math.min(1, 0.5 - dEye / px)));
-          const dPupil = ellipseDist(fx, fy, ex, eyeY, Math.min(0.06, eyeRy), Math.min(0.06, eyeRy));
-          ink = Math.max(ink, Math.max(0, Math.min(1, 0.5 - dPupil / px)));
-          if (ellipseDist(fx, fy, ex, eyeY, eyeRx + 0.07, Math.max(eyeRy, 0.06) + 0.07) <= 0) eyeMask = 1;
-        }
-        if (dFace < 0.02) for (const b of browStrokes) {
-          const dB = strokeDist(b, fx, fy);
-          ink = Math.max(ink, 0.9 * Math.max(0, Math.min(1, 0.5 - dB / px)));
-          if (dB <= 0.07) browMask = 1;
-        }
+        if (dFace < 0.02)
+          for (let side = -1; side <= 1; side += 2) {
+            const ex = side * eyeX;
+            const dEye = ellipseDist(fx, fy, ex, eyeY, eyeRx, eyeRy);
+            ink = Math.max(ink, 0.55 * Math.max(0, Math.min(1, 0.5 - dEye / px)));
+            const dPupil = ellipseDist(fx, fy, ex, eyeY, Math.min(0.06, eyeRy), Math.min(0.06, eyeRy));
+            ink = Math.max(ink, Math.max(0, Math.min(1, 0.5 - dPupil / px)));
+            if (ellipseDist(fx, fy, ex, eyeY, eyeRx + 0.07, Math.max(eyeRy, 0.06) + 0.07) <= 0) eyeMask = 1;
+          }
+        if (dFace < 0.02)
+          for (const b of browStrokes) {
+            const dB = strokeDist(b, fx, fy);
+            ink = Math.max(ink, 0.9 * Math.max(0, Math.min(1, 0.5 - dB / px)));
+            if (dB <= 0.07) browMask = 1;
+          }
         if (dFace >= 0.02) {
           // outside the face: no mouth
         } else if (mouthOpen > 0) {

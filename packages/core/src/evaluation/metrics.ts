@@ -48,8 +48,16 @@ export function classificationReport(confusion: number[][], classNames: readonly
     return { name: classNames[i] ?? String(i), precision, recall, f1: ratio(2 * precision * recall, precision + recall), support: rowSums[i] };
   });
   const present = classes.filter((c) => c.support > 0);
-  const mean = (f: (c: ClassMetrics) => number) => ratio(present.reduce((s, c) => s + f(c), 0), present.length);
-  const wmean = (f: (c: ClassMetrics) => number) => ratio(classes.reduce((s, c) => s + f(c) * c.support, 0), size);
+  const mean = (f: (c: ClassMetrics) => number) =>
+    ratio(
+      present.reduce((s, c) => s + f(c), 0),
+      present.length,
+    );
+  const wmean = (f: (c: ClassMetrics) => number) =>
+    ratio(
+      classes.reduce((s, c) => s + f(c) * c.support, 0),
+      size,
+    );
   const confusionNormalized = confusion.map((r, i) => r.map((v) => ratio(v, rowSums[i])));
   const mostConfused: ConfusedPair[] = [];
   for (let i = 0; i < k; i++) {
@@ -94,7 +102,9 @@ export function describeConfusion(r: Omit<ClassificationReport, 'summary'>): str
   }
   const top = r.mostConfused.slice(0, 3);
   if (top.length) {
-    lines.push(`most confused: ${top.map((p) => `${p.trueClass} taken for ${p.predicted} (${pct(p.rate)} of ${p.trueClass}, ${p.count} face${p.count === 1 ? "" : "s"})`).join('; ')}.`);
+    lines.push(
+      `most confused: ${top.map((p) => `${p.trueClass} taken for ${p.predicted} (${pct(p.rate)} of ${p.trueClass}, ${p.count} face${p.count === 1 ? '' : 's'})`).join('; ')}.`,
+    );
   } else {
     lines.push('no class was confused with another.');
   }

@@ -90,5 +90,5 @@ export function submissionCsv(ids: readonly string[] | undefined, probs: Float32
   const labels = argmaxRows(probs);
   if (ids && ids.length !== labels.length) throw new FerError(`${ids.length} ids for ${labels.length} predictions`);
   const rows = Array.from(labels, (l, i) => `${ids ? ids[i] : i},${l}`);
-  return ['id,label', ...rows].join('\n') + '\n';
+  return `${['id,label', ...rows].join('\n')}\n`;
 }

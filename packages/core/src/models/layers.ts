@@ -36,12 +36,13 @@ const Conv2DLayer = tf.layers.conv2d({ filters: 1, kernelSize: 1 }).constructor 
 export class InputConv2D extends Conv2DLayer {
   static className = 'FerInputConv2D';
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: tfjs's Conv2D keeps kernel, bias and padding in protected fields
     const self = this as any;
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
       const dilated = self.dilationRate.some((d: number) => d !== 1);
-      if (self.useBias && !dilated && String(self.activation.getClassName()).toLowerCase() === 'linear') return conv2dBias(x, self.kernel.read(), self.bias.read(), self.strides, self.padding);
+      if (self.useBias && !dilated && String(self.activation.getClassName()).toLowerCase() === 'linear')
+        return conv2dBias(x, self.kernel.read(), self.bias.read(), self.strides, self.padding);
       const y = tf.conv2d(x, self.kernel.read(), self.strides, self.padding, 'NHWC', self.dilationRate);
       return self.activation.apply(self.useBias ? tf.add(y, self.bias.read()) : y);
     });
@@ -71,4 +72,3 @@ export function convBlock(model: tf.Sequential, spec: ConvSpec, index: number, s
   if (opts.batchNorm) model.add(batchNorm(`bn${index}`));
   model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${index}` }));
 }
-

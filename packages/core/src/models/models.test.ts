@@ -22,9 +22,25 @@ describe('models', () => {
     expect(shape('flatten')).toEqual([null, 1152]);
     expect(shape('logits')).toEqual([null, 7]);
     expect(s.layers.map((l) => l.type)).toEqual([
-      'Conv2D', 'LeakyReLU', 'MaxPooling2D', 'Conv2D', 'LeakyReLU', 'MaxPooling2D',
-      'Conv2D', 'LeakyReLU', 'BatchNormalization', 'MaxPooling2D', 'Conv2D', 'LeakyReLU', 'BatchNormalization', 'MaxPooling2D',
-      'Flatten', 'Dense', 'ReLU', 'BatchNormalization', 'Dense',
+      'Conv2D',
+      'LeakyReLU',
+      'MaxPooling2D',
+      'Conv2D',
+      'LeakyReLU',
+      'MaxPooling2D',
+      'Conv2D',
+      'LeakyReLU',
+      'BatchNormalization',
+      'MaxPooling2D',
+      'Conv2D',
+      'LeakyReLU',
+      'BatchNormalization',
+      'MaxPooling2D',
+      'Flatten',
+      'Dense',
+      'ReLU',
+      'BatchNormalization',
+      'Dense',
     ]);
     expect(formatSummary(s)).toMatch(/trainable parameters: +538,759/);
   });

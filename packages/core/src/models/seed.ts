@@ -18,7 +18,7 @@ export function seedCnn(options: { seed?: number; width?: number } = {}): tf.Seq
     { filters: w(128), kernel: 3, inChannels: w(64) },
     { filters: w(128), kernel: 3, inChannels: w(128) },
   ];
-  specs.forEach((s, i) => convBlock(m, s, i + 1, seed, { batchNorm: i >= 2, leaky: true, first: i === 0 }));
+  for (const [i, s] of specs.entries()) convBlock(m, s, i + 1, seed, { batchNorm: i >= 2, leaky: true, first: i === 0 });
   m.add(tf.layers.flatten({ name: 'flatten' }));
   m.add(tf.layers.dense({ units: w(256), name: 'fc1', ...torchInit(3 * 3 * w(128), seed + 100) }));
   m.add(tf.layers.reLU({ name: 'relu_fc1' }));

@@ -16,7 +16,7 @@ export function simpleCnn(options: { seed?: number } = {}): tf.Sequential {
   ];
   // BatchNorm after each block, as in the seed CNN: without it this model sits at chance on the
   // synthetic faces (its ReLUs die within the first epoch at Adam's usual rates).
-  specs.forEach((s, i) => convBlock(m, s, i + 1, seed, { batchNorm: true, leaky: false, first: i === 0 }));
+  for (const [i, s] of specs.entries()) convBlock(m, s, i + 1, seed, { batchNorm: true, leaky: false, first: i === 0 });
   m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
   m.add(tf.layers.dense({ units: NUM_CLASSES, name: 'logits', ...torchInit(512, seed + 110) }));
   return m;

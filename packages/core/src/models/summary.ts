@@ -37,7 +37,13 @@ export function summarizeModel(model: tf.LayersModel): ModelSummary {
 
 /** The summary as a plain-text table. */
 export function formatSummary(s: ModelSummary): string {
-  const rows = s.layers.map((l) => [l.name, l.type, `(${l.outputShape.map((d) => d ?? 'N').join(', ')})`, l.trainable.toLocaleString('en-US'), l.nonTrainable.toLocaleString('en-US')]);
+  const rows = s.layers.map((l) => [
+    l.name,
+    l.type,
+    `(${l.outputShape.map((d) => d ?? 'N').join(', ')})`,
+    l.trainable.toLocaleString('en-US'),
+    l.nonTrainable.toLocaleString('en-US'),
+  ]);
   const head = ['layer', 'type', 'output shape', 'trainable', 'non-trainable'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => r.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');

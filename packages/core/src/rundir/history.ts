@@ -23,7 +23,7 @@ export async function writeHistory(runDir: string, history: EpochRecord[]): Prom
     const v = h[c];
     return v === undefined ? '' : c === 'epoch' || c === 'tensors' ? String(v) : String(Number(v.toPrecision(6)));
   };
-  const csv = [cols.join(','), ...history.map((h) => cols.map((c) => cell(h, c)).join(','))].join('\n') + '\n';
+  const csv = `${[cols.join(','), ...history.map((h) => cols.map((c) => cell(h, c)).join(','))].join('\n')}\n`;
   await writeFileAtomic(path.join(runDir, 'history.csv'), csv);
 }
 

@@ -63,13 +63,21 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
   }
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const buffers: Uint8Array[] = [];
-  for (const g of json.weightsManifest) for (const p of g.paths) buffers.push(new Uint8Array(await readFile(path.join(d, p)).catch(() => {
-    throw new FerError(`${path.join(d, p)} is missing`, { hint: 'the model directory is incomplete: restore it from a checkpoint or train again' });
-  })));
+  for (const g of json.weightsManifest)
+    for (const p of g.paths)
+      buffers.push(
+        new Uint8Array(
+          await readFile(path.join(d, p)).catch(() => {
+            throw new FerError(`${path.join(d, p)} is missing`, { hint: 'the model directory is incomplete: restore it from a checkpoint or train again' });
+          }),
+        ),
+      );
   const total = buffers.reduce((s, b) => s + b.length, 0);
   const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (total !== expected) {
-    throw new FerError(`${d}: the weight files hold ${total} bytes, model.json describes ${expected}`, { hint: 'the weights are truncated or belong to another model: restore from a checkpoint or train again' });
+    throw new FerError(`${d}: the weight files hold ${total} bytes, model.json describes ${expected}`, {
+      hint: 'the weights are truncated or belong to another model: restore from a checkpoint or train again',
+    });
   }
   const weightData = new Uint8Array(total);
   let off = 0;
@@ -88,7 +96,9 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
 export function assertFaceModel(model: tf.LayersModel, where: string): void {
   const inShape = model.inputs[0].shape;
   if (inShape.length !== 4 || inShape[1] !== IMAGE_SIZE || inShape[2] !== IMAGE_SIZE || inShape[3] !== 1) {
-    throw new FerError(`${where}: the model takes input of shape [${inShape.map((d) => d ?? 'N').join(', ')}], not 48x48x1 grey faces`, { hint: 'use a model trained by `fer train`' });
+    throw new FerError(`${where}: the model takes input of shape [${inShape.map((d) => d ?? 'N').join(', ')}], not 48x48x1 grey faces`, {
+      hint: 'use a model trained by `fer train`',
+    });
   }
   const outShape = model.outputs[0].shape;
   if (outShape[outShape.length - 1] !== NUM_CLASSES) throw new FerError(`${where}: the model has ${outShape[outShape.length - 1]} outputs, not ${NUM_CLASSES} classes`);

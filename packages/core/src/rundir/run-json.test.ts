@@ -23,7 +23,8 @@ async function syntheticRun(dir: string): Promise<RunJson> {
 }
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'fer-runjson-'));
-const edit = (dir: string, f: (j: Record<string, any>) => void) => {
+/** Rewrites run.json through `f`, as a person editing it by hand would. */
+const edit = (dir: string, f: (j: { version?: number; config: Record<string, unknown> }) => void) => {
   const file = path.join(dir, 'run.json');
   const j = JSON.parse(readFileSync(file, 'utf8'));
   f(j);
@@ -42,14 +43,18 @@ describe('run.json', () => {
   it('reads a file from before versions existed as version 1', async () => {
     const dir = tmp();
     await syntheticRun(dir);
-    edit(dir, (j) => delete j.version);
+    edit(dir, (j) => {
+      j.version = undefined;
+    });
     expect((await readRunJson(dir)).version).toBe(1);
   });
 
   it('a run from a newer fer: says so and how to fix it', async () => {
     const dir = tmp();
     await syntheticRun(dir);
-    edit(dir, (j) => (j.version = RUN_JSON_VERSION + 1));
+    edit(dir, (j) => {
+      j.version = RUN_JSON_VERSION + 1;
+    });
     const e = await readRunJson(dir).catch((x) => x);
     expect(e).toBeInstanceOf(FerError);
     expect(e.message).toMatch(/written by a newer fer \(run\.json version 2; this fer reads version 1\)/);
@@ -70,7 +75,9 @@ describe('run.json', () => {
     expect(e.message).toMatch(/"config.trainRows" is "thirty", not a whole number/);
     expect(e.message).toMatch(/"config.split" is missing/);
     expect(e.message).toMatch(/"config.lrSchedule" is "linear"/);
-    edit(dir, (j) => delete j.config);
+    edit(dir, (j) => {
+      (j as { config?: unknown }).config = undefined;
+    });
     await expect(readRunJson(dir)).rejects.toThrow(/"config.data" is missing/);
   });
 

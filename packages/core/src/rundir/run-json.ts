@@ -60,7 +60,10 @@ const isString: Check = (v) => typeof v === 'string';
 const isNumber: Check = (v) => typeof v === 'number' && Number.isFinite(v);
 const isInt: Check = (v) => Number.isInteger(v);
 const isBool: Check = (v) => typeof v === 'boolean';
-const oneOf = (...values: string[]): Check => (v) => typeof v === 'string' && values.includes(v);
+const oneOf =
+  (...values: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && values.includes(v);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Each checked field: its path, whether it may be absent, its check and what it should be. */
@@ -102,7 +105,9 @@ export function parseRunJson(value: unknown, file: string): RunJson {
   const version = value.version ?? RUN_JSON_VERSION;
   if (!isInt(version) || (version as number) < 1) throw new FerError(`${file}: "version" is ${JSON.stringify(value.version)}, not a run.json version`, { hint });
   if ((version as number) > RUN_JSON_VERSION) {
-    throw new FerError(`${file} was written by a newer fer (run.json version ${version}; this fer reads version ${RUN_JSON_VERSION})`, { hint: 'update fer (git pull && pnpm install) to read this run' });
+    throw new FerError(`${file} was written by a newer fer (run.json version ${version}; this fer reads version ${RUN_JSON_VERSION})`, {
+      hint: 'update fer (git pull && pnpm install) to read this run',
+    });
   }
   const problems: string[] = [];
   for (const [field, optional, check, what] of FIELDS) {
@@ -156,7 +161,15 @@ export function createRunJson(init: {
     name: path.basename(init.runDir),
     command: init.command,
     config: init.config,
-    data: { source: init.data.source, format: init.data.format, rows: init.data.size, skipped: init.data.skipped, split: init.split.description, train: init.split.train.size, validation: init.split.validation.size },
+    data: {
+      source: init.data.source,
+      format: init.data.format,
+      rows: init.data.size,
+      skipped: init.data.skipped,
+      split: init.split.description,
+      train: init.split.train.size,
+      validation: init.split.validation.size,
+    },
     backend: { ...init.backend, threads: init.threads },
     versions: { node: process.version, tfjs: init.tfjsVersion, platform: `${process.platform}-${process.arch}` },
     timings: { startedAt: (init.startedAt ?? new Date()).toISOString(), dataLoadSeconds: init.dataLoadSeconds },

@@ -26,7 +26,7 @@ export function createLocalStepper(opts: { model: tf.LayersModel; optimizer: tf.
       const { loss, correct, grads } = batchGradients(model, x, labels);
       if (!fusedAdamStep(optimizer, vars, grads)) {
         const named: Record<string, tf.Tensor> = {};
-        vars.forEach((v, i) => (named[v.name] = grads[i]));
+        for (const [i, v] of vars.entries()) named[v.name] = grads[i];
         optimizer.applyGradients(named as tf.NamedTensorMap as never);
       }
       tf.dispose(grads);

@@ -52,7 +52,6 @@ describe('training', () => {
       expect(r.correct[steps - 1]).toBeGreaterThanOrEqual(8); // of 16; chance is about 2
     }
   });
-
 });
 
 describe('a short training run on synthetic faces (wasm)', () => {
@@ -103,7 +102,11 @@ describe('a short training run on synthetic faces (wasm)', () => {
     const again = await evaluateModel(loaded, validation);
     expect(again.accuracy).toBeCloseTo(r.history[2].val_acc, 5);
     // the data-parallel workers validate through a logits function
-    const viaLogits = await evaluateModel(async (xb) => tf.tidy(() => (loaded.predict(tf.tensor4d(xb, [xb.length / 2304, 48, 48, 1])) as tf.Tensor).dataSync() as Float32Array), validation, 100);
+    const viaLogits = await evaluateModel(
+      async (xb) => tf.tidy(() => (loaded.predict(tf.tensor4d(xb, [xb.length / 2304, 48, 48, 1])) as tf.Tensor).dataSync() as Float32Array),
+      validation,
+      100,
+    );
     expect(viaLogits.accuracy).toBe(again.accuracy);
     expect(viaLogits.loss).toBeCloseTo(again.loss, 4);
     expect(viaLogits.confusion).toEqual(again.confusion);
@@ -136,7 +139,7 @@ describe('resume and failure', () => {
     const a = straight.model.getWeights().map((w) => w.dataSync());
     const b = resumed.model.getWeights().map((w) => w.dataSync());
     let maxDiff = 0;
-    a.forEach((w, i) => w.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - b[i][j])))));
+    for (const [i, w] of a.entries()) for (const [j, v] of w.entries()) maxDiff = Math.max(maxDiff, Math.abs(v - b[i][j]));
     expect(maxDiff).toBeLessThan(1e-4);
 
     // asking for more epochs continues from the end
@@ -155,7 +158,14 @@ describe('resume and failure', () => {
     const bad = subset(tr, [0, 1, 2, 3]);
     // a stepper whose loss turns NaN stands in for a diverging run
     const err = await train({
-      train: bad, validation, epochs: 3, batchSize: 2, learningRate: 1e-3, seed: 1, outDir: out, resume: true,
+      train: bad,
+      validation,
+      epochs: 3,
+      batchSize: 2,
+      learningRate: 1e-3,
+      seed: 1,
+      outDir: out,
+      resume: true,
       makeStepper: async () => ({ step: async () => ({ loss: NaN, correct: 0 }), sync: async () => {}, dispose: async () => {} }),
     }).catch((e) => e);
     expect(err).toBeInstanceOf(FerError);

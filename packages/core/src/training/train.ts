@@ -78,7 +78,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const { train: data, validation, epochs, batchSize, learningRate, seed, outDir, signal, callbacks = {} } = options;
   if (!(epochs >= 1)) throw new FerError(`epochs must be at least 1 (got ${epochs})`);
   if (!(batchSize >= 1)) throw new FerError(`batch size must be at least 1 (got ${batchSize})`);
-  for (let i = 0; i < data.size; i++) if (data.labels[i] < 0) throw new FerError(`${data.source}: row ${i + 1} has no label, so it cannot train`, { hint: 'train on a labelled file (fer2013.csv or train.csv), not test.csv' });
+  for (let i = 0; i < data.size; i++)
+    if (data.labels[i] < 0)
+      throw new FerError(`${data.source}: row ${i + 1} has no label, so it cannot train`, { hint: 'train on a labelled file (fer2013.csv or train.csv), not test.csv' });
   await mkdir(outDir, { recursive: true });
   const dirs = runPaths(outDir);
   const optimizer = tf.train.adam(learningRate);

@@ -20,7 +20,7 @@ function sampleBatch(m: number, rng: Rng, nice: boolean): Record<string, number>
     }
     p.gamma = nice ? 2 : rng.pick([-1, 1]) * rng.uniform(0.3, 3);
     p.beta = nice ? 1 : rng.normal(0, 1);
-    p.eps = nice ? 0.001 : Math.pow(10, rng.uniform(-5, -1));
+    p.eps = nice ? 0.001 : 10 ** rng.uniform(-5, -1);
     // A batch of (nearly) equal values has sigma2 ~ 0, where every gradient blows up like sigma^-3
     // and finite differences stop meaning anything; such a batch says nothing about the algebra.
     const xs = Array.from({ length: m }, (_, k) => p[`x_${k + 1}`]);
@@ -46,10 +46,8 @@ const autodiff = (m: number, base: Record<string, number>, quantity: string): Fl
     const gamma = tf.scalar(base.gamma);
     const beta = tf.scalar(base.beta);
     const eps = tf.scalar(base.eps);
-    const lossOfXhat = (xhat: tf.Tensor, g: tf.Tensor = gamma, b: tf.Tensor = beta) =>
-      tf.sum(tf.mul(dy, tf.add(tf.mul(g, xhat), b))) as tf.Scalar;
-    const normalise = (xv: tf.Tensor, mu: tf.Tensor, sigma2: tf.Tensor) =>
-      tf.div(tf.sub(xv, mu), tf.sqrt(tf.add(sigma2, eps)));
+    const lossOfXhat = (xhat: tf.Tensor, g: tf.Tensor = gamma, b: tf.Tensor = beta) => tf.sum(tf.mul(dy, tf.add(tf.mul(g, xhat), b))) as tf.Scalar;
+    const normalise = (xv: tf.Tensor, mu: tf.Tensor, sigma2: tf.Tensor) => tf.div(tf.sub(xv, mu), tf.sqrt(tf.add(sigma2, eps)));
     const varianceAbout = (xv: tf.Tensor, mu: tf.Tensor) => tf.mean(tf.square(tf.sub(xv, mu)));
     const mu = tf.mean(x);
     const sigma2 = varianceAbout(x, mu);
@@ -91,8 +89,7 @@ const layerAutodiff = (m: number, base: Record<string, number>, quantity: string
       const { xs, dys } = vectors(m, base);
       const x = tf.tensor2d(xs, [m, 1]);
       const dy = tf.tensor2d(dys, [m, 1]);
-      const loss = (xv: tf.Tensor) =>
-        tf.sum(tf.mul(layer.apply(xv, { training: true }) as tf.Tensor, dy)) as tf.Scalar;
+      const loss = (xv: tf.Tensor) => tf.sum(tf.mul(layer.apply(xv, { training: true }) as tf.Tensor, dy)) as tf.Scalar;
       if (quantity === 'grad(x[i])') return toFloat64(tf.grad(loss)(x));
       const [gammaW, betaW] = layer.trainableWeights.map((w) => w.read() as tf.Variable);
       const { grads } = tf.variableGrads(() => loss(x), [gammaW, betaW]);
@@ -130,9 +127,7 @@ export const batchnorm: Section = {
     {
       quantity: 'grad(mu)',
       label: '∂ℓ/∂μ_B',
-      closed:
-        'sum(k, dy[k] * gamma) * (-1 / sqrt(sigma2 + eps))' +
-        ' + sum(k, dy[k] * gamma * (x[k] - mu)) * (-1/2) * (sigma2 + eps)^(-3/2) * sum(k, -2 * (x[k] - mu)) / m',
+      closed: 'sum(k, dy[k] * gamma) * (-1 / sqrt(sigma2 + eps))' + ' + sum(k, dy[k] * gamma * (x[k] - mu)) * (-1/2) * (sigma2 + eps)^(-3/2) * sum(k, -2 * (x[k] - mu)) / m',
     },
     {
       quantity: 'grad(x[i])',

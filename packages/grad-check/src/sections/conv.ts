@@ -13,8 +13,7 @@ export function countWindows(n: number, k: number, p: number, s: number): number
   return count;
 }
 
-export const convOutputSize = (n: number, k: number, p: number, s: number): number =>
-  Math.floor((n + 2 * p - k) / s) + 1;
+export const convOutputSize = (n: number, k: number, p: number, s: number): number => Math.floor((n + 2 * p - k) / s) + 1;
 
 interface Axis {
   n: number;
@@ -26,10 +25,7 @@ interface Axis {
 /** Every (n, k, p, s) with n <= 12, k <= 5, p <= 2, s <= 3 and a window that fits at least once. */
 export function axisGrid(): Axis[] {
   const out: Axis[] = [];
-  for (let n = 1; n <= 12; n++)
-    for (let k = 1; k <= 5; k++)
-      for (let p = 0; p <= 2; p++)
-        for (let s = 1; s <= 3; s++) if (k <= n + 2 * p) out.push({ n, k, p, s });
+  for (let n = 1; n <= 12; n++) for (let k = 1; k <= 5; k++) for (let p = 0; p <= 2; p++) for (let s = 1; s <= 3; s++) if (k <= n + 2 * p) out.push({ n, k, p, s });
   return out;
 }
 
@@ -43,9 +39,17 @@ function convGrid(): Record<string, number>[] {
     const Cin = 1 + ((j >> 1) % 3);
     const Cout = 1 + (j % 4);
     return {
-      N, Cin, Cout,
-      W: w.n, kW: w.k, pW: w.p, sW: w.s,
-      H: h.n, kH: h.k, pH: h.p, sH: h.s,
+      N,
+      Cin,
+      Cout,
+      W: w.n,
+      kW: w.k,
+      pW: w.p,
+      sW: w.s,
+      H: h.n,
+      kH: h.k,
+      pH: h.p,
+      sH: h.s,
       outN: N,
       outC: Cout,
       outH: countWindows(h.n, h.k, h.p, h.s),
@@ -77,12 +81,27 @@ function convChecks(): CheckResult[] {
     const shape = tf.tidy(() => {
       const x = tf.zeros([g.N, g.H, g.W, g.Cin]) as tf.Tensor4D;
       const f = tf.zeros([g.kH, g.kW, g.Cin, g.Cout]) as tf.Tensor4D;
-      return tf.conv2d(x, f, [g.sH, g.sW], [[0, 0], [g.pH, g.pH], [g.pW, g.pW], [0, 0]]).shape;
+      return tf.conv2d(
+        x,
+        f,
+        [g.sH, g.sW],
+        [
+          [0, 0],
+          [g.pH, g.pH],
+          [g.pW, g.pW],
+          [0, 0],
+        ],
+      ).shape;
     });
     const err = shapeError(shape, want);
     opErr = Math.max(opErr, Number.isNaN(err) ? Infinity : err);
     // tfjs-layers has no numeric padding: ZeroPadding2D followed by a 'valid' Conv2D is the same layer.
-    const pad = tf.layers.zeroPadding2d({ padding: [[g.pH, g.pH], [g.pW, g.pW]] });
+    const pad = tf.layers.zeroPadding2d({
+      padding: [
+        [g.pH, g.pH],
+        [g.pW, g.pW],
+      ],
+    });
     const conv = tf.layers.conv2d({ filters: g.Cout, kernelSize: [g.kH, g.kW], strides: [g.sH, g.sW], padding: 'valid' });
     const padded = pad.computeOutputShape([g.N, g.H, g.W, g.Cin]) as number[];
     const out = conv.computeOutputShape(padded) as (number | null)[];
@@ -93,18 +112,36 @@ function convChecks(): CheckResult[] {
   return [
     {
       name: 'conv output size: counted window positions = ⌊(n + 2p − k)/s⌋ + 1',
-      kind: 'count', section: 'conv', sizes, points: axes.length,
-      maxRelError: countErr, tolerance: 0, pass: countErr === 0, method: 'exhaustive, exact integers',
+      kind: 'count',
+      section: 'conv',
+      sizes,
+      points: axes.length,
+      maxRelError: countErr,
+      tolerance: 0,
+      pass: countErr === 0,
+      method: 'exhaustive, exact integers',
     },
     {
       name: 'conv output shape: tf.conv2d (explicit padding) = [N, ⌊…⌋+1, ⌊…⌋+1, C_out]',
-      kind: 'tfjs-shape', section: 'conv', sizes: `${grid.length} shapes, H and W settings paired differently`, points: grid.length,
-      maxRelError: opErr, tolerance: 0, pass: opErr === 0, method: 'tf.conv2d output .shape',
+      kind: 'tfjs-shape',
+      section: 'conv',
+      sizes: `${grid.length} shapes, H and W settings paired differently`,
+      points: grid.length,
+      maxRelError: opErr,
+      tolerance: 0,
+      pass: opErr === 0,
+      method: 'tf.conv2d output .shape',
     },
     {
       name: 'conv output shape: tf.layers zeroPadding2d → conv2d computeOutputShape',
-      kind: 'tfjs-shape', section: 'conv', sizes: `${grid.length} shapes`, points: grid.length,
-      maxRelError: layerErr, tolerance: 0, pass: layerErr === 0, method: 'Layer.computeOutputShape',
+      kind: 'tfjs-shape',
+      section: 'conv',
+      sizes: `${grid.length} shapes`,
+      points: grid.length,
+      maxRelError: layerErr,
+      tolerance: 0,
+      pass: layerErr === 0,
+      method: 'Layer.computeOutputShape',
     },
   ];
 }

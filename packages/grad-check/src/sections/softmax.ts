@@ -34,8 +34,7 @@ export const softmax: Section = {
   conditions: [{ expr: 't == c', text: 'y_t = 1 (t is the target class)' }],
   imposable: [],
   // The target cycles through every class, so each index t is seen both as the target and not.
-  sample: (K, count, rng, nice) =>
-    Array.from({ length: count }, (_, j) => sampleLogits(K!, (j % K!) + 1, rng, nice)),
+  sample: (K, count, rng, nice) => Array.from({ length: count }, (_, j) => sampleLogits(K!, (j % K!) + 1, rng, nice)),
   closedForms: [{ quantity: 'grad(z[t])', label: '∂L/∂z_t', closed: 'yhat[t] - y[t]' }],
   autodiff: (K, base, quantity) => {
     if (quantity !== 'grad(z[t])') return null;

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { FerError } from '../../errors.js';
 import { isConv2DLayer } from '../../models/index.js';
 
@@ -26,7 +26,9 @@ export function pickConvLayer(model: tf.LayersModel, which?: number | string): t
   if (which === undefined) return convs[convs.length - 1];
   if (typeof which === 'number') {
     if (!Number.isInteger(which) || which < 1 || which > convs.length) {
-      throw new FerError(`the model has ${convs.length} conv layers, so there is no conv layer ${which}`, { hint: `pick 1 to ${convs.length} (${convs.map((c) => c.name).join(', ')})` });
+      throw new FerError(`the model has ${convs.length} conv layers, so there is no conv layer ${which}`, {
+        hint: `pick 1 to ${convs.length} (${convs.map((c) => c.name).join(', ')})`,
+      });
     }
     return convs[which - 1];
   }
@@ -48,7 +50,9 @@ export function splitModelAt(model: tf.LayersModel, layer: tf.layers.Layer): { h
     const inbound = (layers[k] as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] }).inboundNodes;
     const prev = inbound[0]?.inboundLayers;
     if (prev && (prev.length !== 1 || prev[0] !== layers[k - 1])) {
-      throw new FerError(`model ${model.name} is not a simple chain of layers at ${layers[k].name}`, { hint: 'Grad-CAM and filter views need a Sequential-style model, as `fer train` makes' });
+      throw new FerError(`model ${model.name} is not a simple chain of layers at ${layers[k].name}`, {
+        hint: 'Grad-CAM and filter views need a Sequential-style model, as `fer train` makes',
+      });
     }
   }
   const run = (from: number, to: number) => (x: tf.Tensor) => {

@@ -21,21 +21,24 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
     filterShape: [number, number, number, number];
   };
   if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const { top, bottom, left, right } = info.padInfo;
   const native = nativeFilterGrad(backend, x, dy, info);
   if (native) return native;
   if (info.inChannels <= flags.smallChannelGradMax) {
-    const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+    const {
+      batchSize: n,
+      inHeight: h,
+      inWidth: w,
+      inChannels: ci,
+      outHeight: oh,
+      outWidth: ow,
+      outChannels: co,
+      filterHeight: kh,
+      filterWidth: kw,
+      strideHeight: sh,
+      strideWidth: sw,
+    } = info;
     return smallChannelsBackpropFilter(backend, x, dy, { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left });
   }
   const xT = transposeInfo(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]

@@ -23,7 +23,19 @@ function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInf
   };
   if (dataFormat === 'NCHW') return callStock(tf.Conv2DBackpropInput, args as never);
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: ci,
+    outHeight: oh,
+    outWidth: ow,
+    outChannels: co,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const { top, left } = info.padInfo;
   if (ci <= flags.smallChannelGradMax) return smallChannelsBackpropInput(backend, dy, filter, { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left });
   const pt = kh - 1 - top;

@@ -5,7 +5,11 @@ import { callStock } from './stock.js';
 import type { TensorInfo, WasmBackend } from '../wasm.js';
 
 /** FusedConv2D with a bias and no activation (what tf.layers.conv2d runs): Winograd or one-channel (native.ts) where they apply; the rest on XNNPACK. */
-function fusedConv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo }; backend: WasmBackend; attrs: ConvAttrs }): TensorInfo {
+function fusedConv2D(args: {
+  inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  backend: WasmBackend;
+  attrs: ConvAttrs;
+}): TensorInfo {
   const { inputs, backend, attrs } = args;
   const linear = attrs.activation === undefined || attrs.activation === 'linear';
   const bias = inputs.bias;

@@ -9,7 +9,12 @@ function leakyRelu(args: { inputs: { x: TensorInfo }; backend: WasmBackend; attr
   const simd = inputs.x.dtype === 'float32' && attrs.alpha >= 0 && attrs.alpha <= 1 ? simdKernels(backend) : undefined;
   if (!simd) return callStock(tf.LeakyRelu, args as never);
   const out = backend.makeOutput(inputs.x.shape, 'float32');
-  simd.leakyRelu(offsetOf(backend, inputs.x), offsetOf(backend, out), inputs.x.shape.reduce((a, b) => a * b, 1), attrs.alpha);
+  simd.leakyRelu(
+    offsetOf(backend, inputs.x),
+    offsetOf(backend, out),
+    inputs.x.shape.reduce((a, b) => a * b, 1),
+    attrs.alpha,
+  );
   return out;
 }
 

@@ -16,7 +16,15 @@ function maxPool(args: { inputs: { x: TensorInfo }; backend: WasmBackend; attrs:
   if (x.dtype !== 'float32' || x.shape.length !== 4) return callStock(tf.MaxPool, args as never);
   const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
-  const plain = info.filterHeight === 2 && info.filterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 && info.padInfo.top === 0 && info.padInfo.left === 0 && oh * 2 <= h && ow * 2 <= w;
+  const plain =
+    info.filterHeight === 2 &&
+    info.filterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    oh * 2 <= h &&
+    ow * 2 <= w;
   const simd = plain && c % 4 === 0 ? simdKernels(backend) : undefined;
   if (!simd) return callStock(tf.MaxPool, args as never);
   const out = backend.makeOutput([n, oh, ow, c], 'float32');

@@ -18,7 +18,18 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo }; back
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
   const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: c,
+    outHeight: oh,
+    outWidth: ow,
+    strideHeight: sh,
+    strideWidth: sw,
+    effectiveFilterHeight: fh,
+    effectiveFilterWidth: fw,
+  } = info;
   const { top, left } = info.padInfo;
   const out = backend.makeOutput(input.shape, 'float32');
   const x = heapF32(backend, input);

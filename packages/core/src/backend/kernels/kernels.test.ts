@@ -5,7 +5,13 @@ import { maxRelDiff, randomArray, runOn } from './test_util.js';
 import { nativeCalls } from '../native/native.js';
 import { withFlags } from '../../flags.js';
 
-const input = (shape: number[], seed: number) => ({ values: randomArray(shape.reduce((a, b) => a * b, 1), seed), shape });
+const input = (shape: number[], seed: number) => ({
+  values: randomArray(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  ),
+  shape,
+});
 
 // Our kernels have a WebAssembly SIMD path and a JS one (where SIMD is missing, or c % 4 != 0); both run.
 const simdModes = [
@@ -27,46 +33,54 @@ describe.each(simdModes)('MaxPoolGrad (%s)', (_, mode) => {
     [7, 7, 2, 3, 1, 'same'],
     [10, 10, 4, 4, 3, 'valid'],
   ];
-  it.each(cases)('h=%i w=%i c=%i filter=%i stride=%i %s matches the cpu backend', (h, w, c, f, s, pad) => withSimd(mode, async () => {
-    const x = input([2, h, w, c], 4);
-    await tf.setBackend('cpu');
-    const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, x.shape as [number, number, number, number]), f, s, pad));
-    const y = { values: out.dataSync() as Float32Array, shape: out.shape };
-    out.dispose();
-    const dy = input(y.shape, 5);
-    const attrs = { filterSize: [f, f], strides: [s, s], pad, dimRoundingMode: undefined };
-    const [ref] = await runOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
-    const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
-    expect(got.shape).toEqual(ref.shape);
-    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-6);
-  })());
+  it.each(cases)('h=%i w=%i c=%i filter=%i stride=%i %s matches the cpu backend', (h, w, c, f, s, pad) =>
+    withSimd(mode, async () => {
+      const x = input([2, h, w, c], 4);
+      await tf.setBackend('cpu');
+      const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, x.shape as [number, number, number, number]), f, s, pad));
+      const y = { values: out.dataSync() as Float32Array, shape: out.shape };
+      out.dispose();
+      const dy = input(y.shape, 5);
+      const attrs = { filterSize: [f, f], strides: [s, s], pad, dimRoundingMode: undefined };
+      const [ref] = await runOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+      const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+      expect(got.shape).toEqual(ref.shape);
+      expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-6);
+    })(),
+  );
 });
 
 describe.each(simdModes)('MaxPoolGrad with ties (%s)', (_, mode) => {
-  it('sends each window’s gradient to its first maximum, as the cpu backend does', withSimd(mode, async () => {
-    const x = input([2, 6, 6, 4], 13);
-    x.values = x.values.map((v) => Math.round(v)); // -1, 0, 1: many ties
-    await tf.setBackend('cpu');
-    const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, x.shape as [number, number, number, number]), 2, 2, 'valid'));
-    const y = { values: out.dataSync() as Float32Array, shape: out.shape };
-    out.dispose();
-    const dy = input(y.shape, 14);
-    const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
-    const [ref] = await runOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
-    const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
-    expect(maxRelDiff(got.values, ref.values)).toBe(0);
-  }));
+  it(
+    'sends each window’s gradient to its first maximum, as the cpu backend does',
+    withSimd(mode, async () => {
+      const x = input([2, 6, 6, 4], 13);
+      x.values = x.values.map((v) => Math.round(v)); // -1, 0, 1: many ties
+      await tf.setBackend('cpu');
+      const out = tf.tidy(() => tf.maxPool(tf.tensor4d(x.values, x.shape as [number, number, number, number]), 2, 2, 'valid'));
+      const y = { values: out.dataSync() as Float32Array, shape: out.shape };
+      out.dispose();
+      const dy = input(y.shape, 14);
+      const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
+      const [ref] = await runOn('cpu', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+      const [got] = await runOn('wasm', 'MaxPoolGrad', { dy, input: x, output: y }, attrs);
+      expect(maxRelDiff(got.values, ref.values)).toBe(0);
+    }),
+  );
 });
 
 describe.each(simdModes)('FerLeakyReluGrad (%s)', (_, mode) => {
-  it('is dy where x > 0 and alpha*dy elsewhere, including a tail that is not a multiple of 4', withSimd(mode, async () => {
-    const x = input([3, 7], 15);
-    x.values[0] = 0; // the kink goes to the alpha side, as in tfjs
-    const dy = input([3, 7], 16);
-    const [got] = await runOn('wasm', 'FerLeakyReluGrad', { dy, x }, { alpha: 0.05 });
-    const want = x.values.map((v, i) => (v > 0 ? dy.values[i] : 0.05 * dy.values[i]));
-    expect(maxRelDiff(got.values, want)).toBeLessThan(1e-7);
-  }));
+  it(
+    'is dy where x > 0 and alpha*dy elsewhere, including a tail that is not a multiple of 4',
+    withSimd(mode, async () => {
+      const x = input([3, 7], 15);
+      x.values[0] = 0; // the kink goes to the alpha side, as in tfjs
+      const dy = input([3, 7], 16);
+      const [got] = await runOn('wasm', 'FerLeakyReluGrad', { dy, x }, { alpha: 0.05 });
+      const want = x.values.map((v, i) => (v > 0 ? dy.values[i] : 0.05 * dy.values[i]));
+      expect(maxRelDiff(got.values, want)).toBeLessThan(1e-7);
+    }),
+  );
 });
 
 describe('MaxPoolGrad where a window is all negative', () => {
@@ -138,33 +152,38 @@ describe.each(simdModes)('Sum (%s)', (_, mode) => {
     [[9, 4], [0], false],
     [[4, 5, 3], [1], false],
     [[4, 5, 3], [0, 1, 2], false],
-  ] as [number[], number[], boolean][])('shape %j axes %j keepDims %s matches the cpu backend', (shape, axis, keepDims) => withSimd(mode, async () => {
-    const x = input(shape, 8);
-    const [ref] = await runOn('cpu', 'Sum', { x }, { axis, keepDims });
-    const [got] = await runOn('wasm', 'Sum', { x }, { axis, keepDims });
-    expect(got.shape).toEqual(ref.shape);
-    expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
-  })());
+  ] as [number[], number[], boolean][])('shape %j axes %j keepDims %s matches the cpu backend', (shape, axis, keepDims) =>
+    withSimd(mode, async () => {
+      const x = input(shape, 8);
+      const [ref] = await runOn('cpu', 'Sum', { x }, { axis, keepDims });
+      const [got] = await runOn('wasm', 'Sum', { x }, { axis, keepDims });
+      expect(got.shape).toEqual(ref.shape);
+      expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+    })(),
+  );
 });
 
 describe.each(simdModes)('FerBatchNormGradSums (%s)', (_, mode) => {
-  it('gives sum(dy) and sum(dy*(x-mean)) per channel', withSimd(mode, async () => {
-    const [rows, c] = [301, 8];
-    const dy = input([rows, c], 17);
-    const x = input([rows, c], 18);
-    const mean = input([c], 19);
-    const [s1, s2] = await runOn('wasm', 'FerBatchNormGradSums', { dy, x, mean }, {});
-    const w1 = new Float32Array(c);
-    const w2 = new Float32Array(c);
-    for (let r = 0; r < rows; r++) {
-      for (let j = 0; j < c; j++) {
-        w1[j] += dy.values[r * c + j];
-        w2[j] += dy.values[r * c + j] * (x.values[r * c + j] - mean.values[j]);
+  it(
+    'gives sum(dy) and sum(dy*(x-mean)) per channel',
+    withSimd(mode, async () => {
+      const [rows, c] = [301, 8];
+      const dy = input([rows, c], 17);
+      const x = input([rows, c], 18);
+      const mean = input([c], 19);
+      const [s1, s2] = await runOn('wasm', 'FerBatchNormGradSums', { dy, x, mean }, {});
+      const w1 = new Float32Array(c);
+      const w2 = new Float32Array(c);
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < c; j++) {
+          w1[j] += dy.values[r * c + j];
+          w2[j] += dy.values[r * c + j] * (x.values[r * c + j] - mean.values[j]);
+        }
       }
-    }
-    expect(maxRelDiff(s1.values, w1)).toBeLessThan(1e-4);
-    expect(maxRelDiff(s2.values, w2)).toBeLessThan(1e-4);
-  }));
+      expect(maxRelDiff(s1.values, w1)).toBeLessThan(1e-4);
+      expect(maxRelDiff(s2.values, w2)).toBeLessThan(1e-4);
+    }),
+  );
 });
 
 /** Gradients of a small LeakyReLU + BatchNorm (training-mode moments) graph, as arrays. */
@@ -181,7 +200,9 @@ async function graphGrads(backend: string): Promise<Float32Array[]> {
       const { mean, variance } = tf.moments(a, [0, 1, 2]);
       return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, 1e-5), w));
     };
-    return tf.grads(f)([x, gamma, beta]).map((t) => t.dataSync() as Float32Array);
+    return tf
+      .grads(f)([x, gamma, beta])
+      .map((t) => t.dataSync() as Float32Array);
   });
 }
 

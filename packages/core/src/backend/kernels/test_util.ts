@@ -21,7 +21,12 @@ export interface KernelInput {
 }
 
 /** Runs one kernel by name on a backend with the given inputs and returns its outputs as arrays. */
-export async function runOn(backend: string, kernelName: string, inputs: Record<string, KernelInput>, attrs: Record<string, unknown>): Promise<{ values: Float32Array; shape: number[] }[]> {
+export async function runOn(
+  backend: string,
+  kernelName: string,
+  inputs: Record<string, KernelInput>,
+  attrs: Record<string, unknown>,
+): Promise<{ values: Float32Array; shape: number[] }[]> {
   if (backend === 'wasm') registerWasmTrainingKernels();
   await tf.setBackend(backend);
   return tf.tidy(() => {

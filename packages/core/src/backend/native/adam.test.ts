@@ -43,7 +43,7 @@ describe('fused Adam', () => {
     const [wa, wb] = [await oa.getWeights(), await ob.getWeights()];
     expect(wa.length).toBe(wb.length);
     for (let i = 0; i < wa.length; i++) expect(maxRelDiff(wa[i].tensor.dataSync() as Float32Array, wb[i].tensor.dataSync() as Float32Array)).toBeLessThan(1e-5);
-    a.weights.forEach((w, i) => expect(maxRelDiff(w.read().dataSync() as Float32Array, b.weights[i].read().dataSync() as Float32Array)).toBeLessThan(1e-5));
+    for (const [i, w] of a.weights.entries()) expect(maxRelDiff(w.read().dataSync() as Float32Array, b.weights[i].read().dataSync() as Float32Array)).toBeLessThan(1e-5);
   });
 
   it('declines other optimizers', () => {

@@ -13,11 +13,25 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(mkdtempSync(join(tmpdir(), 'fer-native-')), 'native.wasm');
-execFileSync('clang', [
-  '--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib', '-fno-builtin', '-ffp-contract=off',
-  '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all',
-  '-o', out, join(here, 'native.c'),
-], { stdio: 'inherit' });
+execFileSync(
+  'clang',
+  [
+    '--target=wasm32',
+    '-O3',
+    '-msimd128',
+    '-mbulk-memory',
+    '-nostdlib',
+    '-fno-builtin',
+    '-ffp-contract=off',
+    '-Wl,--no-entry',
+    '-Wl,--import-memory',
+    '-Wl,--strip-all',
+    '-o',
+    out,
+    join(here, 'native.c'),
+  ],
+  { stdio: 'inherit' },
+);
 const buffer = readFileSync(out);
 const require = createRequire(import.meta.url);
 const wabt = await require(process.env.WABT ?? 'wabt')();
@@ -29,7 +43,9 @@ writeFileSync(
   join(here, 'native_wasm.ts'),
   `// Generated from native.c by native.build.mjs; do not edit.\n` +
     `/** sha256 of the native.c this was built from (a test checks it against native.c). */\n` +
-    `export const NATIVE_SOURCE_SHA256 = '${createHash('sha256').update(readFileSync(join(here, 'native.c'))).digest('hex')}';\n` +
+    `export const NATIVE_SOURCE_SHA256 = '${createHash('sha256')
+      .update(readFileSync(join(here, 'native.c')))
+      .digest('hex')}';\n` +
     `export const NATIVE_WASM_BASE64 =\n  '${buffer.toString('base64')}';\n`,
 );
 console.log(`native_wasm.ts: ${buffer.length} bytes of wasm`);

@@ -16,8 +16,41 @@ import { dispose, heapModuleLoader, offsetOf, type TensorInfo, type WasmBackend 
 export interface NativeModule {
   filter(g: number, U: number, ci: number, co: number): void;
   filterBack(dU: number, dg: number, ci: number, co: number): void;
-  conv(x: number, U: number, bias: number, y: number, V: number, M: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number, padT: number, padL: number, tb: number): void;
-  filterGrad(x: number, dy: number, dU: number, V: number, dM: number, n: number, h: number, w: number, ci: number, oh: number, ow: number, co: number, padT: number, padL: number, tb: number): void;
+  conv(
+    x: number,
+    U: number,
+    bias: number,
+    y: number,
+    V: number,
+    M: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    padT: number,
+    padL: number,
+    tb: number,
+  ): void;
+  filterGrad(
+    x: number,
+    dy: number,
+    dU: number,
+    V: number,
+    dM: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    padT: number,
+    padL: number,
+    tb: number,
+  ): void;
   pad1(x: number, xp: number, n: number, h: number, w: number, ph: number, pw: number, top: number, left: number): void;
   conv1(xp: number, g: number, bias: number, y: number, n: number, ph: number, pw: number, oh: number, ow: number, co: number, kh: number, kw: number): void;
   filterGrad1(xp: number, dy: number, dg: number, n: number, ph: number, pw: number, oh: number, ow: number, co: number, kh: number, kw: number): void;
@@ -28,19 +61,22 @@ export interface NativeModule {
 }
 
 /** fer's C kernels (native.c) bound to this backend's memory, or undefined where they cannot load. */
-export const nativeModule = heapModuleLoader(NATIVE_WASM_BASE64, (e): NativeModule => ({
-  filter: e.wino_filter,
-  filterBack: e.wino_filter_back,
-  conv: e.wino_conv,
-  filterGrad: e.wino_filter_grad,
-  pad1: e.pad_1ch,
-  conv1: e.conv_1ch,
-  filterGrad1: e.filter_grad_1ch,
-  adam: e.adam_update,
-  broadcastRows: e.broadcast_rows,
-  matmul: e.matmul,
-  transpose2d: e.transpose2d,
-}));
+export const nativeModule = heapModuleLoader(
+  NATIVE_WASM_BASE64,
+  (e): NativeModule => ({
+    filter: e.wino_filter,
+    filterBack: e.wino_filter_back,
+    conv: e.wino_conv,
+    filterGrad: e.wino_filter_grad,
+    pad1: e.pad_1ch,
+    conv1: e.conv_1ch,
+    filterGrad1: e.filter_grad_1ch,
+    adam: e.adam_update,
+    broadcastRows: e.broadcast_rows,
+    matmul: e.matmul,
+    transpose2d: e.transpose2d,
+  }),
+);
 
 /** How often each native path ran in this thread (tests check that a path was taken). */
 export const nativeCalls = { winograd: 0, oneChannel: 0, matmul: 0 };
@@ -85,7 +121,24 @@ function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo,
   const V = backend.makeOutput([36 * tb * ci], 'float32');
   const M = backend.makeOutput([36 * tb * co], 'float32');
   m.filter(offsetOf(backend, filter), offsetOf(backend, U), ci, co);
-  m.conv(offsetOf(backend, x), offsetOf(backend, U), bias ? offsetOf(backend, bias) : 0, offsetOf(backend, y), offsetOf(backend, V), offsetOf(backend, M), n, h, w, ci, oh, ow, co, info.padInfo.top, info.padInfo.left, tb);
+  m.conv(
+    offsetOf(backend, x),
+    offsetOf(backend, U),
+    bias ? offsetOf(backend, bias) : 0,
+    offsetOf(backend, y),
+    offsetOf(backend, V),
+    offsetOf(backend, M),
+    n,
+    h,
+    w,
+    ci,
+    oh,
+    ow,
+    co,
+    info.padInfo.top,
+    info.padInfo.left,
+    tb,
+  );
   dispose(backend, U, V, M);
   return y;
 }
@@ -100,7 +153,23 @@ function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo,
   const dU = backend.makeOutput([36 * ci * co], 'float32');
   const V = backend.makeOutput([36 * tb * ci], 'float32');
   const dM = backend.makeOutput([36 * tb * co], 'float32');
-  m.filterGrad(offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, dU), offsetOf(backend, V), offsetOf(backend, dM), n, h, w, ci, oh, ow, co, info.padInfo.top, info.padInfo.left, tb);
+  m.filterGrad(
+    offsetOf(backend, x),
+    offsetOf(backend, dy),
+    offsetOf(backend, dU),
+    offsetOf(backend, V),
+    offsetOf(backend, dM),
+    n,
+    h,
+    w,
+    ci,
+    oh,
+    ow,
+    co,
+    info.padInfo.top,
+    info.padInfo.left,
+    tb,
+  );
   m.filterBack(offsetOf(backend, dU), offsetOf(backend, dg), ci, co);
   dispose(backend, dU, V, dM);
   return dg;
@@ -142,7 +211,20 @@ function oneChannelConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInf
   nativeCalls.oneChannel++;
   const { xp, ph, pw } = padded(backend, m, x, info);
   const y = backend.makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
-  m.conv1(offsetOf(backend, xp), offsetOf(backend, filter), bias ? offsetOf(backend, bias) : 0, offsetOf(backend, y), info.batchSize, ph, pw, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth);
+  m.conv1(
+    offsetOf(backend, xp),
+    offsetOf(backend, filter),
+    bias ? offsetOf(backend, bias) : 0,
+    offsetOf(backend, y),
+    info.batchSize,
+    ph,
+    pw,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+  );
   dispose(backend, xp);
   return y;
 }
@@ -152,7 +234,19 @@ function oneChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInf
   nativeCalls.oneChannel++;
   const { xp, ph, pw } = padded(backend, m, x, info);
   const dg = backend.makeOutput([info.filterHeight, info.filterWidth, 1, info.outChannels], 'float32');
-  m.filterGrad1(offsetOf(backend, xp), offsetOf(backend, dy), offsetOf(backend, dg), info.batchSize, ph, pw, info.outHeight, info.outWidth, info.outChannels, info.filterHeight, info.filterWidth);
+  m.filterGrad1(
+    offsetOf(backend, xp),
+    offsetOf(backend, dy),
+    offsetOf(backend, dg),
+    info.batchSize,
+    ph,
+    pw,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+  );
   dispose(backend, xp);
   return dg;
 }

@@ -13,8 +13,5 @@ const mod = wabt.parseWat('simd.wat', source, { simd: true });
 mod.validate();
 const { buffer } = mod.toBinary({});
 const b64 = Buffer.from(buffer).toString('base64');
-writeFileSync(
-  join(here, 'simd_wasm.ts'),
-  `// Generated from simd.wat by simd.build.mjs; do not edit.\nexport const SIMD_WASM_BASE64 =\n  '${b64}';\n`,
-);
+writeFileSync(join(here, 'simd_wasm.ts'), `// Generated from simd.wat by simd.build.mjs; do not edit.\nexport const SIMD_WASM_BASE64 =\n  '${b64}';\n`);
 console.log(`simd_wasm.ts: ${buffer.length} bytes of wasm`);

@@ -18,15 +18,18 @@ export interface SimdKernels {
   col2im1(t: number, dx: number, n: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
 }
 
-const load = heapModuleLoader(SIMD_WASM_BASE64, (e): SimdKernels => ({
-  leakyReluGrad: e.leaky_relu_grad,
-  maxPool2x2Grad: e.max_pool_2x2_grad,
-  channelSums: e.channel_sums,
-  addInto: e.add_into,
-  col2im1: e.col2im_1ch,
-  leakyRelu: e.leaky_relu,
-  maxPool2x2: e.max_pool_2x2,
-}));
+const load = heapModuleLoader(
+  SIMD_WASM_BASE64,
+  (e): SimdKernels => ({
+    leakyReluGrad: e.leaky_relu_grad,
+    maxPool2x2Grad: e.max_pool_2x2_grad,
+    channelSums: e.channel_sums,
+    addInto: e.add_into,
+    col2im1: e.col2im_1ch,
+    leakyRelu: e.leaky_relu,
+    maxPool2x2: e.max_pool_2x2,
+  }),
+);
 
 /** Our SIMD kernels for this backend, or undefined where WebAssembly SIMD is missing (then JS loops run). */
 export function simdKernels(backend: WasmBackend): SimdKernels | undefined {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../native/simd.js';
 import { dispose, heapF32, offsetOf, type TensorInfo, type WasmBackend } from '../wasm.js';
 
@@ -17,7 +17,16 @@ function batchNormGradSums(args: { inputs: { dy: TensorInfo; x: TensorInfo; mean
   const simd = c % 4 === 0 ? simdKernels(backend) : undefined;
   if (simd) {
     const scratch = backend.makeOutput([6 * c], 'float32');
-    simd.channelSums(offsetOf(backend, inputs.dy), offsetOf(backend, inputs.x), offsetOf(backend, inputs.mean), rows, c, offsetOf(backend, scratch), offsetOf(backend, sDy), offsetOf(backend, sDyXmu));
+    simd.channelSums(
+      offsetOf(backend, inputs.dy),
+      offsetOf(backend, inputs.x),
+      offsetOf(backend, inputs.mean),
+      rows,
+      c,
+      offsetOf(backend, scratch),
+      offsetOf(backend, sDy),
+      offsetOf(backend, sDyXmu),
+    );
     dispose(backend, scratch);
     return [sDy, sDyXmu];
   }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../native/simd.js';
 import { heapF32, offsetOf, type TensorInfo, type WasmBackend } from '../wasm.js';
 

@@ -82,7 +82,10 @@ describe('data-parallel stepper', () => {
       for (let i = 0; i < local.length; i++) expect(p1[i]).toBeCloseTo(local[i], 4);
       expect(tf.memory().numTensors).toBe(counts[3]);
       // The moving statistics came back from the workers: no longer the initial zeros and ones.
-      const movingMean = model.weights.find((w) => w.originalName === 'bn3/moving_mean')!.read().dataSync();
+      const movingMean = model.weights
+        .find((w) => w.originalName === 'bn3/moving_mean')!
+        .read()
+        .dataSync();
       expect(movingMean.some((v) => v !== 0)).toBe(true);
     } finally {
       await stepper.dispose();

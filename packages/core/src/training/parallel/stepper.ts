@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { NUM_CLASSES, PIXELS_PER_IMAGE } from '../../classes.js';
 import type { ModelName } from '../../models/index.js';
-import { batchGradients, packWeights, unpackWeights } from '../gradients.js';
+import { packWeights, unpackWeights } from '../gradients.js';
 import { fusedAdamStep } from '../../backend/native/adam.js';
 import type { PredictReply, PredictRequest, StepReply, StepRequest, WorkerInit } from './protocol.js';
 import type { BatchStepper } from '../stepper.js';
@@ -73,8 +73,7 @@ interface Slot {
   worker: Worker;
   /** The main model's weight buffers (dataIds) this worker last received for predict. */
   held?: object[];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  pending?: { resolve: (r: any) => void; reject: (e: Error) => void };
+  pending?: { resolve: (r: StepReply | PredictReply) => void; reject: (e: Error) => void };
 }
 
 /** Splits n into `parts` shares as even as possible (first shares one larger). */
@@ -212,7 +211,12 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
  */
 function applyPacked(optimizer: tf.Optimizer, vars: tf.Variable[], packed: Float32Array): void {
   if (tf.getBackend() === 'wasm') {
-    const backend = tf.backend() as unknown as { makeOutput(s: number[], d: string): tf.TensorInfo; disposeData(id: object): void; dataIdMap: { get(id: object): { memoryOffset: number } }; wasm: { HEAPF32: Float32Array } };
+    const backend = tf.backend() as unknown as {
+      makeOutput(s: number[], d: string): tf.TensorInfo;
+      disposeData(id: object): void;
+      dataIdMap: { get(id: object): { memoryOffset: number } };
+      wasm: { HEAPF32: Float32Array };
+    };
     const buf = backend.makeOutput([packed.length], 'float32');
     const base = backend.dataIdMap.get(buf.dataId).memoryOffset;
     backend.wasm.HEAPF32.set(packed, base / 4);
