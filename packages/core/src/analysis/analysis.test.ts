@@ -3,10 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend/select.js';
 import { syntheticFaces } from '../data/synthetic.js';
 import { toInput } from '../evaluation/predict.js';
-import { classificationReport, confusionMatrix } from '../evaluation/metrics.js';
 import { maskConcentration, featureMask } from './mask-score.js';
-import { flipHorizontal, submissionCsv } from '../evaluation/predict.js';
-import { argmaxRows } from '../evaluation/metrics.js';
 import { integratedGradientsSigned, vanillaGradient, gradCam, smoothGrad, SALIENCY_METHODS, ATTRIBUTION_METHODS } from './attribution/index.js';
 import { maximizeFilters, filterResponses, randomFilters } from './filters.js';
 
@@ -36,30 +33,6 @@ beforeAll(async () => {
   await selectBackend('wasm');
 });
 
-describe('classificationReport', () => {
-  it('computes precision, recall, F1 and the worst pair from a known matrix', () => {
-    const c: number[][] = Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => (i === j ? 8 : 0)));
-    c[0][1] = 2; // angry -> disgust twice
-    c[4][6] = 1; // sad -> neutral once
-    const r = classificationReport(c);
-    expect(r.size).toBe(59);
-    expect(r.accuracy).toBeCloseTo(56 / 59, 10);
-    expect(r.classes[0].recall).toBeCloseTo(0.8, 10);
-    expect(r.classes[1].precision).toBeCloseTo(0.8, 10);
-    expect(r.classes[1].f1).toBeCloseTo((2 * 0.8 * 1) / 1.8, 10);
-    expect(r.mostConfused[0]).toMatchObject({ trueClass: 'angry', predicted: 'disgust', count: 2, rate: 0.2 });
-    expect(r.confusionNormalized[4][6]).toBeCloseTo(1 / 9, 10);
-    expect(r.summary.join(' ')).toContain('angry taken for disgust');
-  });
-  it('builds the matrix from predictions, ignoring unlabelled rows', () => {
-    const m = confusionMatrix([0, 1, 1, 3], [0, 0, -1, 3]);
-    expect(m[0][0]).toBe(1);
-    expect(m[0][1]).toBe(1);
-    expect(m[3][3]).toBe(1);
-    expect(m.flat().reduce((a, b) => a + b)).toBe(3);
-  });
-});
-
 describe('maskConcentration', () => {
   const faces = syntheticFaces({ count: 4, seed: 3 });
   const mask = featureMask(faces.masks!);
@@ -71,23 +44,6 @@ describe('maskConcentration', () => {
     const score = maskConcentration(inside.subarray(0, 2304), mask.subarray(0, 2304));
     expect(score).toBeCloseTo(2304 / area, 6);
     expect(score).toBeGreaterThan(2);
-  });
-});
-
-describe('prediction helpers', () => {
-  it('mirrors faces and writes id,label', () => {
-    const p = new Uint8Array(2304 * 2);
-    p[0] = 9;
-    p[2304 + 48 + 1] = 7;
-    const f = flipHorizontal(p);
-    expect(f[47]).toBe(9);
-    expect(f[2304 + 48 + 46]).toBe(7);
-    expect(flipHorizontal(f)).toEqual(p);
-    const probs = new Float32Array(14);
-    probs[3] = 1;
-    probs[7 + 5] = 1;
-    expect(Array.from(argmaxRows(probs))).toEqual([3, 5]);
-    expect(submissionCsv(['10', '11'], probs)).toBe('id,label\n10,3\n11,5\n');
   });
 });
 

@@ -3,7 +3,7 @@ import { FER_BATCH_NORM_GRAD_SUMS } from '../ops/FerBatchNormGradSums.js';
 
 /**
  * BatchNorm's gradient without tfjs's tile: tfjs materialises rsqrt(var+eps) at the full size of x
- * (Tile, 110 ms per seed-CNN step at batch 64 on wasm) where a broadcasting multiply does the same,
+ * (Tile) where a broadcasting multiply does the same,
  * and it reduces dy and dy*(x-mean) twice each. The math is tfjs's (mean and variance are inputs;
  * their gradients flow on through tf.moments):
  *   dx = dy*scale*r, dmean = -sum(dy)*scale*r, dvar = -0.5*sum(dy*(x-mean))*scale*r^3,

@@ -4,9 +4,10 @@ import { dispose, transposeInfo, type TensorInfo, type WasmBackend } from '../wa
 import { nativeMatMul } from '../native/native.js';
 
 /**
- * Matrix products on fer's own kernel (nativeMatMul, native.c) where it applies. Otherwise, with transposed operands: The stock wasm kernel runs XNNPACK only for plain
- * operands and a slow loop otherwise (20 ms instead of 1.3 ms for the dense layer's dW = x^T dy);
- * materialising the transpose first costs 0.1 ms. Dense-layer gradients are exactly these products.
+ * Matrix products on fer's own kernel (nativeMatMul, native.c) where it applies. Otherwise, with
+ * transposed operands: the stock wasm kernel runs XNNPACK only for plain operands and a slow loop
+ * otherwise (an order of magnitude slower for the dense layer's dW = x^T dy), so the transpose is
+ * materialised first, which costs little. Dense-layer gradients are exactly these products.
  */
 function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: WasmBackend; attrs: { transposeA: boolean; transposeB: boolean } }): TensorInfo {
   const { inputs, backend, attrs } = args;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxRelDiff, randomArray, runOn } from './test_util.js';
+import { maxRelDiff, randomArray, runOn } from '../test_util.js';
 
 // [n, h, w, ci, co, k(h), k(w), stride, pad]; ci <= 4 takes the matrix-product path, ci > 4 the convolution one.
 const cases: [number, number, number, number, number, number, number, number, 'same' | 'valid'][] = [

@@ -6,7 +6,7 @@ import { callKernel, dispose, heapF32, type TensorInfo, type WasmBackend } from 
 
 /**
  * dL/dx of a 2-D convolution as one forward convolution on XNNPACK (the stock wasm kernel is a naive
- * loop, 60% of a training step): dx = conv(dy dilated by the stride and padded by k-1-pad, W flipped in
+ * loop): dx = conv(dy dilated by the stride and padded by k-1-pad, W flipped in
  * space with its in/out channels swapped), stride 1, valid. For stride 1 the dilation is a no-op and the
  * padding is passed to XNNPACK; otherwise dy is scattered into a zeroed, padded buffer first.
  * NCHW and dilated convolutions (which tfjs cannot differentiate anyway) go to the stock kernel.

@@ -4,9 +4,9 @@ import { heapF32, offsetOf, type TensorInfo, type WasmBackend } from '../wasm.js
 
 /**
  * dL/dx of max pooling: each output's gradient goes to the first maximum of its window (the cpu
- * backend's rule). The stock wasm kernel (tfjs 4.22) is slow (~35 ms on the seed CNN's first pool at
- * batch 64) and wrong where a window's maximum is negative: for [-4,-3,-2,-1] it sends the gradient to
- * -4 (the cpu backend, correctly, to -1), which after LeakyReLU and BatchNorm is common.
+ * backend's rule). The stock wasm kernel (tfjs 4.22) is slow, and wrong where a window's maximum is
+ * negative: for [-4,-3,-2,-1] it sends the gradient to -4 (the cpu backend, correctly, to -1), which
+ * after LeakyReLU and BatchNorm is common.
  */
 function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo }; backend: WasmBackend; attrs: Record<string, unknown> }): TensorInfo {
   const { inputs, backend, attrs } = args;

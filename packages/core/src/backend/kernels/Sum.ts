@@ -5,8 +5,7 @@ import { dispose, heapF32, offsetOf, type TensorInfo, type WasmBackend } from '.
 
 /**
  * Sum over every axis but the last: the bias, BatchNorm and broadcast gradients of a conv net, per
- * channel. The stock kernel transposes the channels to the front and then reduces (16 ms for the
- * seed CNN's first bias gradient at batch 64); this accumulates rows into per-channel doubles in one
+ * channel. The stock kernel transposes the channels to the front and then reduces; this accumulates rows into per-channel doubles in one
  * pass. Other reductions go to the stock kernel.
  */
 function sum(args: { inputs: { x: TensorInfo }; backend: WasmBackend; attrs: { axis: number | number[]; keepDims: boolean } }): TensorInfo {

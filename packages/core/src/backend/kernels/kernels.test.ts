@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../registry.js';
-import { maxRelDiff, randomArray, runOn } from './test_util.js';
+import { maxRelDiff, randomArray, runOn } from '../test_util.js';
 import { nativeCalls } from '../native/native.js';
 import { withFlags } from '../../flags.js';
 

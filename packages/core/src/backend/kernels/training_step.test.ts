@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { seedCnn } from '../../models/index.js';
 import { batchGradients } from '../../training/gradients.js';
 import { registerWasmTrainingKernels } from '../registry.js';
-import { maxRelDiff, randomArray } from './test_util.js';
+import { maxRelDiff, randomArray } from '../test_util.js';
 
 /** Loss and gradients of the seed CNN on one batch, on a backend, from the same initial weights. */
 async function seedGradients(backend: string, x: Float32Array, labels: Int32Array): Promise<{ loss: number; grads: Float32Array[]; names: string[] }> {

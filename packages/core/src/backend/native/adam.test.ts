@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../select.js';
 import { fusedAdamCalls, fusedAdamStep } from './adam.js';
-import { maxRelDiff, randomArray } from '../kernels/test_util.js';
+import { maxRelDiff, randomArray } from '../test_util.js';
 
 describe('fused Adam', () => {
   beforeAll(async () => {

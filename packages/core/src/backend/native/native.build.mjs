@@ -1,6 +1,6 @@
 // Compiles native.c to native_wasm.ts (the module as base64), so that the package needs no toolchain:
 //   apt-get install clang lld && npm install --prefix /tmp/wabt wabt@1.0.39 &&
-//   WABT=/tmp/wabt/node_modules/wabt node src/kernels/native.build.mjs
+//   WABT=/tmp/wabt/node_modules/wabt node src/backend/native/native.build.mjs
 // The module imports tfjs's memory, so it must not use the C stack (which would live in tfjs's heap):
 // the build fails if any function touches the stack pointer or the module has data segments.
 import { execFileSync } from 'node:child_process';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { maxRelDiff, randomArray, runOn } from '../kernels/test_util.js';
+import { maxRelDiff, randomArray, runOn } from '../test_util.js';
 import { flags } from '../../flags.js';
 import { nativeCalls } from './native.js';
 import { NATIVE_SOURCE_SHA256 } from './native_wasm.js';
@@ -104,7 +104,7 @@ describe.each(oneChannel)('one input channel n=%i h=%i w=%i co=%i k=%ix%i %s', (
 });
 
 describe('native_wasm.ts', () => {
-  it('was built from the native.c beside it (rebuild: node src/kernels/native.build.mjs)', () => {
+  it('was built from the native.c beside it (rebuild: node src/backend/native/native.build.mjs)', () => {
     const source = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'native.c'));
     expect(createHash('sha256').update(source).digest('hex')).toBe(NATIVE_SOURCE_SHA256);
   });

@@ -1,5 +1,5 @@
 // Compiles simd.wat to simd_wasm.ts (the module as base64), so that the package needs no toolchain:
-//   npm install --prefix /tmp/wabt wabt@1.0.39 && WABT=/tmp/wabt/node_modules/wabt node src/kernels/simd.build.mjs
+//   npm install --prefix /tmp/wabt wabt@1.0.39 && WABT=/tmp/wabt/node_modules/wabt node src/backend/native/simd.build.mjs
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

@@ -1,6 +1,6 @@
 ;; fer's own WebAssembly SIMD kernels for the elementwise and pooling gradients that tfjs's wasm backend
 ;; either lacks or runs slowly. They work in place on the tfjs wasm backend's memory (imported), on the
-;; byte offsets of its tensors. Compiled to simd_wasm.ts by `node src/kernels/simd.build.mjs` (wabt).
+;; byte offsets of its tensors. Compiled to simd_wasm.ts by `node src/backend/native/simd.build.mjs` (wabt).
 
 (module
   (import "env" "memory" (memory 1))

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../backend/select.js';
 import { buildModel } from '../../models/index.js';
-import { randomArray } from '../../backend/kernels/test_util.js';
+import { randomArray } from '../../backend/test_util.js';
 import { createLocalStepper, type BatchStepper } from '../stepper.js';
 import { createDataParallelStepper, shareSizes } from './stepper.js';
 

@@ -38,7 +38,7 @@ const here = (() => {
 })();
 
 /**
- * Where the worker script is: beside this file when running from TypeScript source (src/parallel/) or
+ * Where the worker script is: beside this file when running from TypeScript source (src/training/parallel/) or
  * vitest, or the build's own `parallel-worker` entry when this code is bundled into dist/index.
  */
 function workerScript(): { file: string; ts: boolean } {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmTrainingKernels } from '../registry.js';
+import { registerWasmTrainingKernels } from './registry.js';
 
 tf.env().set('PROD', true);
 
