@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** One row of the PyTorch reference. */
@@ -10,17 +10,10 @@ export interface TorchRow {
   inferImagesPerSec: number;
 }
 
-const here = (() => {
-  try {
-    return fileURLToPath(import.meta.url);
-  } catch {
-    return __filename;
-  }
-})();
-
 /** torch_bench.py, at the package's root: beside src/ when running from source, beside dist/ when built. */
 export function torchScript(): string | undefined {
-  const file = join(dirname(here), '..', 'torch_bench.py');
+  // tsup's shims give the CommonJS build an import.meta.url too
+  const file = fileURLToPath(new URL('../torch_bench.py', import.meta.url));
   return existsSync(file) ? file : undefined;
 }
 

@@ -5,7 +5,19 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { classificationReport, createRunJson, defaultRunConfig, loadRunData, runSplit, saveModel, selectBackend, writeJson, writeRunJson, type EpochRecord } from '@fer/core';
+import {
+  classificationReport,
+  createRunJson,
+  defaultRunConfig,
+  loadRunData,
+  runSplit,
+  saveModel,
+  selectBackend,
+  tinyCnn,
+  writeJson,
+  writeRunJson,
+  type EpochRecord,
+} from '@fer/core';
 import { plotHistory } from './plots.js';
 import { vegaLiteToSvg } from './render.js';
 import { confusionSpec } from './confusion.js';
@@ -14,28 +26,6 @@ import { writeReport } from './report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 let dir: string;
-
-/** A tiny chain CNN standing in for a trained model: the pipeline, not the accuracy, is under test. */
-function tinyCnn() {
-  const m = tf.sequential({ name: 'tiny' });
-  m.add(tf.layers.conv2d({ inputShape: [48, 48, 1], filters: 4, kernelSize: 3, padding: 'same', name: 'conv1', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tf.layers.reLU({ name: 'relu1' }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
-  m.add(
-    tf.layers.conv2d({
-      filters: 6,
-      kernelSize: 3,
-      padding: 'same',
-      name: 'conv2',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
-      biasInitializer: tf.initializers.constant({ value: 0.05 }),
-    }),
-  );
-  m.add(tf.layers.reLU({ name: 'relu2' }));
-  m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
-  m.add(tf.layers.dense({ units: 7, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
-  return m;
-}
 
 const history: EpochRecord[] = [1, 2, 3].map((e) => ({ epoch: e, loss: 2 / e, acc: 0.3 * e, val_loss: 2.2 / e, val_acc: 0.25 * e, seconds: 10 }));
 

@@ -6,28 +6,7 @@ import { toInput } from '../evaluation/predict.js';
 import { maskConcentration, featureMask } from './mask-score.js';
 import { integratedGradientsSigned, vanillaGradient, gradCam, smoothGrad, SALIENCY_METHODS, ATTRIBUTION_METHODS } from './attribution/index.js';
 import { maximizeFilters, filterResponses, randomFilters } from './filters.js';
-
-/** A small chain CNN like the report's (conv, ReLU, pool, conv, ReLU, GAP, dense) that tests run in milliseconds. */
-function tinyCnn(seed = 1) {
-  const m = tf.sequential({ name: 'tiny' });
-  m.add(tf.layers.conv2d({ inputShape: [48, 48, 1], filters: 4, kernelSize: 3, padding: 'same', name: 'conv1', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
-  m.add(tf.layers.reLU({ name: 'relu1' }));
-  m.add(tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
-  m.add(
-    tf.layers.conv2d({
-      filters: 6,
-      kernelSize: 3,
-      padding: 'same',
-      name: 'conv2',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
-      biasInitializer: tf.initializers.constant({ value: 0.05 }),
-    }),
-  );
-  m.add(tf.layers.reLU({ name: 'relu2' }));
-  m.add(tf.layers.globalAveragePooling2d({ name: 'gap' }));
-  m.add(tf.layers.dense({ units: 7, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }) }));
-  return m;
-}
+import { tinyCnn } from '../models/tiny.js';
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -113,7 +92,7 @@ describe('attribution methods', () => {
 });
 
 describe('filters', () => {
-  const model = tinyCnn(4);
+  const model = tinyCnn({ seed: 4 });
   it('activation maximisation raises the filter response above a grey image', async () => {
     const r = await maximizeFilters(model, 2, [0, 3], { steps: 30 });
     expect(r.layer).toBe('conv2');

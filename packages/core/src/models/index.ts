@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { FerError } from '../errors.js';
 import { seedCnn } from './seed.js';
 import { simpleCnn } from './simple.js';
+import { tinyCnn } from './tiny.js';
 
 export interface ModelOptions {
   /** Initialisation seed. */
@@ -17,6 +18,7 @@ export interface ModelOptions {
 export const MODELS = {
   seed: { build: seedCnn, description: "the report's CNN (4 conv blocks, 538,759 parameters)" },
   simple: { build: simpleCnn, description: "the report's 3-layer CNN [64, 128, 512] for saliency maps" },
+  tiny: { build: tinyCnn, description: 'a two-conv CNN of a few hundred parameters, for tests and smoke runs' },
 } satisfies Record<string, { build: (options?: ModelOptions) => tf.Sequential; description: string }>;
 
 export type ModelName = keyof typeof MODELS;
@@ -34,4 +36,5 @@ export function buildModel(name: string, options: ModelOptions = {}): tf.Sequent
 export { InputConv2D, isConv2DLayer } from './layers.js';
 export { seedCnn } from './seed.js';
 export { simpleCnn } from './simple.js';
+export { tinyCnn } from './tiny.js';
 export { formatSummary, summarizeModel, type LayerRow, type ModelSummary } from './summary.js';

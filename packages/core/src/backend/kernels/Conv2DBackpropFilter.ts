@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { flags } from '../../flags.js';
-import { smallChannelsBackpropFilter } from './small_channels.js';
+import { geometryOf, smallChannelsBackpropFilter } from './small_channels.js';
 import { nativeFilterGrad } from '../native/native.js';
 import { callKernel, dispose, transposeInfo, type TensorInfo, type WasmBackend } from '../wasm.js';
 
@@ -25,22 +25,7 @@ function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
   const { top, bottom, left, right } = info.padInfo;
   const native = nativeFilterGrad(backend, x, dy, info);
   if (native) return native;
-  if (info.inChannels <= flags.smallChannelGradMax) {
-    const {
-      batchSize: n,
-      inHeight: h,
-      inWidth: w,
-      inChannels: ci,
-      outHeight: oh,
-      outWidth: ow,
-      outChannels: co,
-      filterHeight: kh,
-      filterWidth: kw,
-      strideHeight: sh,
-      strideWidth: sw,
-    } = info;
-    return smallChannelsBackpropFilter(backend, x, dy, { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left });
-  }
+  if (info.inChannels <= flags.smallChannelGradMax) return smallChannelsBackpropFilter(backend, x, dy, geometryOf(info));
   const xT = transposeInfo(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
   const dyT = transposeInfo(backend, dy, [1, 2, 0, 3]); // [oh, ow, n, co]
   const g = callKernel(

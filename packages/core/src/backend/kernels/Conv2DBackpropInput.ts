@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { callStock } from './stock.js';
 import { flags } from '../../flags.js';
-import { smallChannelsBackpropInput } from './small_channels.js';
+import { geometryOf, smallChannelsBackpropInput } from './small_channels.js';
 import { callKernel, dispose, heapF32, type TensorInfo, type WasmBackend } from '../wasm.js';
 
 /**
@@ -23,21 +23,9 @@ function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInf
   };
   if (dataFormat === 'NCHW') return callStock(tf.Conv2DBackpropInput, args as never);
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const {
-    batchSize: n,
-    inHeight: h,
-    inWidth: w,
-    inChannels: ci,
-    outHeight: oh,
-    outWidth: ow,
-    outChannels: co,
-    filterHeight: kh,
-    filterWidth: kw,
-    strideHeight: sh,
-    strideWidth: sw,
-  } = info;
-  const { top, left } = info.padInfo;
-  if (ci <= flags.smallChannelGradMax) return smallChannelsBackpropInput(backend, dy, filter, { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left });
+  const g = geometryOf(info);
+  const { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top, left } = g;
+  if (ci <= flags.smallChannelGradMax) return smallChannelsBackpropInput(backend, dy, filter, g);
   const pt = kh - 1 - top;
   const pl = kw - 1 - left;
   const dh = (oh - 1) * sh + 1;

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../native/simd.js';
 import { callKernel, dispose, heapF32, offsetOf, type TensorInfo, type WasmBackend } from '../wasm.js';
 
@@ -9,6 +10,7 @@ import { callKernel, dispose, heapF32, offsetOf, type TensorInfo, type WasmBacke
  * They apply up to flags.smallChannelGradMax input channels.
  */
 
+/** A convolution's geometry in the short names the small-channel paths use. */
 export interface Geometry {
   n: number;
   h: number;
@@ -23,6 +25,24 @@ export interface Geometry {
   sw: number;
   top: number;
   left: number;
+}
+
+/** The Geometry of a convolution as tfjs describes it. */
+export function geometryOf(info: tf.backend_util.Conv2DInfo): Geometry {
+  const {
+    batchSize: n,
+    inHeight: h,
+    inWidth: w,
+    inChannels: ci,
+    outHeight: oh,
+    outWidth: ow,
+    outChannels: co,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
+  return { n, h, w, ci, oh, ow, co, kh, kw, sh, sw, top: info.padInfo.top, left: info.padInfo.left };
 }
 
 /** dx = col2im(dy[P, co] . W[k*k*ci, co]^T). */
