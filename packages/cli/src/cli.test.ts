@@ -38,7 +38,11 @@ describe('fer CLI', () => {
       [['train', '--epochs', '0'], /--epochs must be an integer from 1 to 10000 \(got "0"\)/],
       [['train', '--lr', 'fast'], /--lr must be a number/],
       [['train', '--data', 'nope.csv'], /nope\.csv does not exist/],
-      [['train', '--model', 'vgg'], /--model must be one of seed, simple/],
+      [['train', '--model', 'nope'], /--model must be one of seed, simple, .*\(got "nope"\)/],
+      [['train', '--recipe', 'nope'], /unknown recipe "nope"[\s\S]*fix: choose one of: report \(.*\); strong \(/],
+      [['train', '--optimizer', 'rmsprop'], /--optimizer must be one of adam, sgd/],
+      [['train', '--crop', '40'], /--crop must be an integer from 0 to 16/],
+      [['train', '--lr-schedule', 'exp'], /--lr-schedule must be one of constant, cosine, warmup-cosine, onecycle, step/],
       [['train', '--bogus'], /Unknown option '--bogus'/],
       [['summary', '--run', 'no-such-run'], /no-such-run.*(has no model\.json|does not exist)/],
       [['frobnicate'], /unknown command "frobnicate"/],
@@ -63,6 +67,44 @@ describe('fer CLI', () => {
     expect(existsSync(path.join(dir, 'run'))).toBe(false);
   });
 
+  it("Kaggle's full file: --recipe strong with --split usage trains, then fer evaluate --usage PrivateTest scores the unseen faces", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fer-cli-usage-'));
+    const usage = (i: number) => (i < 28 ? 'Training' : i < 35 ? 'PublicTest' : 'PrivateTest');
+    const rows = ['emotion,pixels,Usage', ...Array.from({ length: 42 }, (_, i) => `${i % 7},${face(i)},${usage(i)}`)];
+    writeFileSync(path.join(dir, 'fer2013.csv'), `${rows.join('\n')}\n`);
+    const r = fer(
+      ['train', '--data', 'fer2013.csv', '--recipe', 'strong', '--model', 'tiny', '--epochs', '1', '--batch', '8', '--split', 'usage', '--backend', 'wasm', '--out', 'run'],
+      dir,
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/recipe: strong; model: tiny, 1 epochs, batch 8, SGD, Nesterov momentum 0\.9 lr 0\.01 \(warmup-cosine\), weight decay 0\.0005, label smoothing 0\.1/);
+    expect(r.out).toMatch(/augmentation: pad-crop 4, flip/);
+    expect(r.out).toMatch(/split: Usage column: 28 Training rows train, 7 PublicTest rows validate/);
+    const e = fer(['evaluate', '--run', 'run', '--data', 'fer2013.csv', '--usage', 'PrivateTest', '--backend', 'wasm'], dir);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(/PrivateTest\), 7 faces/);
+    expect(e.out).toMatch(/accuracy \d+\.\d+%/);
+  });
+
+  it('--test-rows holds out a test part that neither trains nor validates; fer evaluate --test-part scores it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fer-cli-test-part-'));
+    const rows = ['emotion,pixels,Usage', ...Array.from({ length: 30 }, (_, i) => `${i % 7},${face(i)},Training`)];
+    writeFileSync(path.join(dir, 'train.csv'), `${rows.join('\n')}\n`);
+    const r = fer(
+      ['train', '--data', 'train.csv', '--model', 'tiny', '--epochs', '1', '--batch', '8', '--train-rows', '16', '--test-rows', '6', '--backend', 'wasm', '--out', 'run'],
+      dir,
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/first 16 training rows train, the next 8 validate, the last 6 are held out as the test part/);
+    const e = fer(['evaluate', '--run', 'run', '--test-part', '--backend', 'wasm'], dir);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(/held-out test part of the run \(.*train\.csv, 6 faces\)/);
+    expect(existsSync(path.join(dir, 'run', 'evaluate-test', 'evaluation.json'))).toBe(true);
+    const none = fer(['evaluate', '--run', 'run', '--test-part', '--data', 'train.csv'], dir);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/--test-part scores the run's own held-out rows/);
+  });
+
   it('trains on a CSV, writes the run directory, and --resume continues it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fer-cli-train-'));
     const rows = ['emotion,pixels,Usage', ...Array.from({ length: 24 }, (_, i) => `${i % 7},${face(i)},Training`), `1,${face(99)} 1,Training`];
@@ -83,6 +125,12 @@ describe('fer CLI', () => {
     const again = fer(['train', '--out', 'run'], dir);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/already holds a run/);
+
+    const changed = fer(['train', '--resume', '--out', 'run', '--epochs', '2', '--recipe', 'strong', '--lr', '0.5'], dir);
+    expect(changed.code).toBe(1);
+    expect(changed.err).toMatch(/these differ from its run\.json: .*--model vgg \(the run has seed\).*--lr 0\.5 \(the run has 0\.0001\)/);
+    expect(changed.err).toMatch(/--crop 4 \(the run has off\)/);
+    noStack(changed.err);
 
     const resumed = fer(['train', '--resume', '--out', 'run', '--epochs', '2'], dir);
     expect(resumed.code, resumed.err).toBe(0);

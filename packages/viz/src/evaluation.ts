@@ -13,12 +13,18 @@ export interface EvaluationResult {
 }
 
 /**
- * Evaluates `model` on labelled faces (core's evaluateFaces) and draws and writes to `outDir`: evaluation.json (all numbers and the
+ * Evaluates `model` (or several models, averaged) on labelled faces (core's evaluateFaces, with `tta` and
+ * `cropPad` as predictFaces takes them) and draws and writes to `outDir`: evaluation.json (all numbers and the
  * analysis in words), confusion_counts / confusion_normalized / class_metrics as SVG + PNG, and
  * a JSON of the numbers beside every picture.
  */
-export async function evaluateToDir(model: tf.LayersModel, data: FaceDataset, outDir: string, options: { tta?: boolean; description?: string } = {}): Promise<EvaluationResult> {
-  const { loss, report } = await evaluateFaces(model, data, { tta: options.tta });
+export async function evaluateToDir(
+  models: tf.LayersModel | readonly tf.LayersModel[],
+  data: FaceDataset,
+  outDir: string,
+  options: { tta?: boolean; cropPad?: number | readonly number[]; description?: string } = {},
+): Promise<EvaluationResult> {
+  const { loss, report } = await evaluateFaces(models, data, { tta: options.tta, cropPad: options.cropPad });
   const description = options.description ?? data.source;
   const files: string[] = [];
   const picture = async (name: string, svg: string, json: unknown) => {
@@ -31,6 +37,15 @@ export async function evaluateToDir(model: tf.LayersModel, data: FaceDataset, ou
     confusionNormalized: report.confusionNormalized,
   });
   await picture('class_metrics', await vegaLiteToSvg(classMetricsSpec(report)), { classes: report.classes, macro: report.macro, weighted: report.weighted });
-  files.unshift(await writeJsonFile(path.join(outDir, 'evaluation.json'), { data: description, tta: Boolean(options.tta), loss, ...report }));
+  files.unshift(
+    await writeJsonFile(path.join(outDir, 'evaluation.json'), {
+      data: description,
+      tta: Boolean(options.tta),
+      ...(options.cropPad === undefined ? {} : { cropPad: options.cropPad }),
+      ...(Array.isArray(models) ? { models: models.length } : {}),
+      loss,
+      ...report,
+    }),
+  );
   return { report, loss, data: description, files };
 }

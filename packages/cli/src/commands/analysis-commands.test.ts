@@ -5,7 +5,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { heatPng } from '@fer/viz';
 import * as tf from '@tensorflow/tfjs';
-import { createRunJson, defaultRunConfig, loadRunData, runSplit, saveModel, selectBackend, writeRunJson } from '@fer/core';
+import {
+  EMOTIONS,
+  buildModel,
+  createRunJson,
+  defaultRunConfig,
+  loadFaceImage,
+  loadRunData,
+  loadRunModel,
+  predictFaces,
+  readRunJson,
+  runSplit,
+  runValidationData,
+  saveModel,
+  scorePredictions,
+  selectBackend,
+  writeRunJson,
+} from '@fer/core';
 import { main } from '../main.js';
 
 let root: string;
@@ -34,9 +50,9 @@ async function fer(...args: string[]) {
 }
 
 /** A run directory's run.json for synthetic faces, as `fer train` writes it. */
-async function writeSyntheticRunJson(runDir: string, synthetic: { count: number; trainRows: number; seed: number }) {
+async function writeSyntheticRunJson(runDir: string, synthetic: { count: number; trainRows: number; seed: number }, augment?: { crop?: number }) {
   const backend = await selectBackend('wasm');
-  const config = defaultRunConfig('synthetic', { synthetic, trainRows: synthetic.trainRows });
+  const config = { ...defaultRunConfig('synthetic', { synthetic, trainRows: synthetic.trainRows }), ...(augment ? { augment } : {}) };
   const data = await loadRunData(config);
   await writeRunJson(
     runDir,
@@ -50,6 +66,10 @@ beforeAll(async () => {
   const run = path.join(root, 'run');
   await saveModel(tinyCnn(), path.join(run, 'model'));
   await writeSyntheticRunJson(run, { count: 56, trainRows: 42, seed: 2 });
+  // a second run on the same split: another model, trained (so says its run.json) on 2-pixel pad-and-crop
+  const run2 = path.join(root, 'run2');
+  await saveModel(buildModel('tiny', { seed: 5 }), path.join(run2, 'model'));
+  await writeSyntheticRunJson(run2, { count: 56, trainRows: 42, seed: 2 }, { crop: 2 });
   await saveModel(tinyCnn([32, 32, 3]), path.join(root, 'rgb', 'model'));
   await mkdir(path.join(root, 'empty'));
   // a colour PNG of another size: predict must turn it into 48x48 grey itself
@@ -114,5 +134,69 @@ describe('fer evaluate', () => {
       expect(existsSync(path.join(root, 'run', 'evaluate', f)), f).toBe(true);
     const ev = JSON.parse(await readFile(path.join(root, 'run', 'evaluate', 'evaluation.json'), 'utf8'));
     expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(14);
+  });
+});
+
+describe('ensembles: several --run', () => {
+  /** What core gives for the two runs averaged on the first run's validation split. */
+  async function coreAverage(options: { tta?: boolean; cropPad?: number[] } = {}) {
+    const models = [await loadRunModel(path.join(root, 'run')), await loadRunModel(path.join(root, 'run2'))];
+    const data = await runValidationData((await readRunJson(path.join(root, 'run'))).config);
+    return scorePredictions(await predictFaces(models, data.pixels, options), data.labels);
+  }
+  const printed = (text: string) => {
+    const m = text.match(/accuracy (\d+\.\d\d)%\s+loss (\d+\.\d{4})/);
+    expect(m, text).not.toBeNull();
+    return { accuracy: m?.[1], loss: m?.[2] };
+  };
+
+  it("fer evaluate --run A --run B scores the average of the runs' probabilities", async () => {
+    const out = path.join(root, 'ensemble-eval');
+    const r = await fer('evaluate', '--run', path.join(root, 'run'), '--run', path.join(root, 'run2'), '--out', out);
+    expect(r.code, r.text).toBe(0);
+    expect(r.text).toContain('averaging 2 runs');
+    expect(r.text).toContain('(average of 2 runs)');
+    expect(r.text).toContain('14 faces');
+    expect(r.text).not.toContain('note:'); // same split: nothing to warn about
+    const ev = await coreAverage();
+    expect(printed(r.text)).toEqual({ accuracy: (100 * ev.accuracy).toFixed(2), loss: ev.loss.toFixed(4) });
+    const json = JSON.parse(await readFile(path.join(out, 'evaluation.json'), 'utf8'));
+    expect(json.models).toBe(2);
+    expect(json.loss).toBeCloseTo(ev.loss, 6);
+    expect(existsSync(path.join(root, 'run2', 'evaluate'))).toBe(false);
+  });
+
+  it('with --tta each run gets its own views: flips, and the 10 crops of its own padding for a run trained on crops', async () => {
+    const r = await fer('evaluate', '--run', path.join(root, 'run'), '--run', path.join(root, 'run2'), '--tta');
+    expect(r.code, r.text).toBe(0);
+    expect(r.text).toMatch(/run: TTA flip/);
+    expect(r.text).toMatch(/run2: TTA 10 crops .*±2 px/);
+    const ev = await coreAverage({ tta: true, cropPad: [0, 2] });
+    expect(printed(r.text)).toEqual({ accuracy: (100 * ev.accuracy).toFixed(2), loss: ev.loss.toFixed(4) });
+    // the default output directory is the first run's
+    const json = JSON.parse(await readFile(path.join(root, 'run', 'evaluate', 'evaluation.json'), 'utf8'));
+    expect(json).toMatchObject({ tta: true, cropPad: [0, 2], models: 2 });
+  });
+
+  it('fer predict --run A --run B face.png --json prints the averaged probabilities', async () => {
+    const r = await fer('predict', '--run', path.join(root, 'run'), '--run', path.join(root, 'run2'), path.join(root, 'face.png'), '--json');
+    expect(r.code, r.text).toBe(0);
+    const [p] = JSON.parse(r.text);
+    const face = await loadFaceImage(path.join(root, 'face.png'));
+    const expected = await predictFaces([await loadRunModel(path.join(root, 'run')), await loadRunModel(path.join(root, 'run2'))], face);
+    for (const [c, name] of EMOTIONS.entries()) expect(p.probabilities[name]).toBeCloseTo(expected[c], 6);
+  });
+
+  it('a pair with an RGB model fails with exit 1 and says which run and why', async () => {
+    for (const command of [
+      ['evaluate', '--run', path.join(root, 'run'), '--run', path.join(root, 'rgb')],
+      ['predict', '--run', path.join(root, 'run'), '--run', path.join(root, 'rgb'), path.join(root, 'face.png')],
+    ]) {
+      const r = await fer(...command);
+      expect(r.code, r.text).toBe(1);
+      expect(r.text).toContain(path.join(root, 'rgb'));
+      expect(r.text).toMatch(/32, 32, 3/);
+      expect(r.text).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    }
   });
 });

@@ -18,35 +18,61 @@ import {
   SYNTHETIC_DEFAULTS,
   train as trainModel,
   writeRunJson,
+  describeAugmentation,
+  describeOptimizer,
+  getRecipe,
+  LR_SCHEDULES,
+  OPTIMIZER_NAMES,
+  RECIPE_NAMES,
+  RECIPES,
+  validateAugmentOptions,
+  type AugmentOptions,
   type EpochRecord,
+  type LossOptions,
   type ModelName,
+  type OptimizerSpec,
   type RunConfig,
 } from '@fer/core';
 import type { Command } from '../command.js';
 import { choiceFlag, intFlag, numberFlag, parseFlags, userPath } from '../args.js';
 import { ProgressBar, formatDuration } from '../progress.js';
 
-const USAGE = `usage: fer train [--data FILE|DIR] [flags]
+const USAGE = `usage: fer train [--data FILE|DIR] [--recipe report|strong] [flags]
 
-Trains the report's CNN and writes a run directory (run.json, history.json/.csv, model/, checkpoints/, plots/).
-Without --data it trains on built-in synthetic faces (${SYNTHETIC_DEFAULTS.train} train, ${SYNTHETIC_DEFAULTS.validation} validation).
+Trains a model and writes a run directory (run.json, history.json/.csv, model/, checkpoints/, plots/).
+Without --data it trains the seed CNN on built-in synthetic faces (${SYNTHETIC_DEFAULTS.train} train, ${SYNTHETIC_DEFAULTS.validation} validation) in a few minutes.
 
   --data PATH         Kaggle fer2013.csv, NTU train.csv, or an image folder <emotion>/*.jpg; .gz is fine
-  --model NAME        ${MODEL_NAMES.join(' or ')} (default seed, the report's CNN; fer summary --model NAME shows one)
-  --epochs N          default ${REPORT_DEFAULTS.epochs} with --data, ${SYNTHETIC_DEFAULTS.epochs} on synthetic faces
-  --batch N           default ${REPORT_DEFAULTS.batch} with --data, ${SYNTHETIC_DEFAULTS.batch} on synthetic faces
-  --lr X              Adam learning rate; default ${REPORT_DEFAULTS.lr} with --data (the report's), ${SYNTHETIC_DEFAULTS.lr} on synthetic faces
-  --lr-schedule S     constant (the report's; default with --data) or cosine (decay to 0; default on synthetic faces)
+  --recipe NAME       ${RECIPE_NAMES.map((r) => `${r}: ${RECIPES[r].description}`).join('\n                      ')}
+                      (default report with --data); any flag below overrides the recipe
+  --model NAME        ${MODEL_NAMES.join(', ')} (fer summary --model NAME shows one)
+  --epochs N          epochs (report: ${RECIPES.report.epochs}, strong: ${RECIPES.strong.epochs}; ${SYNTHETIC_DEFAULTS.epochs} on synthetic faces)
+  --batch N           batch size (report ${RECIPES.report.batch}; ${SYNTHETIC_DEFAULTS.batch} on synthetic faces)
+  --optimizer NAME    adam (the report's) or sgd
+  --lr X              base learning rate (report ${RECIPES.report.lr}, strong ${RECIPES.strong.lr}; ${SYNTHETIC_DEFAULTS.lr} on synthetic faces)
+  --lr-schedule S     ${LR_SCHEDULES.join(', ')}
+  --warmup-epochs N   warm-up epochs of warmup-cosine (default 1)
+  --momentum X        sgd momentum (default 0.9); --no-nesterov for plain momentum
+  --weight-decay X    L2 on conv and dense kernels, not biases or BatchNorm (strong: ${RECIPES.strong.weightDecay})
+  --label-smoothing X cross-entropy against (1-X) one-hot + X/7 (strong: ${RECIPES.strong.labelSmoothing})
+  --dropout X         dropout rate of models that have dropout (vgg)
+  augmentation, each batch, deterministic in (seed, epoch, row):
+  --crop N            pad by N pixels and crop 48x48 at random    --flip / --no-flip   mirror half the faces
+  --rotate DEG        random rotation up to DEG                   --scale X            random scale 1±X
+  --erase P           random erasing with probability P           --brightness X, --contrast X   jitter ±X
+  --no-augment        none of them (the recipe's augmentation off)
   --split rows|usage  rows (default): the first --train-rows rows train, the rest validate (the report's split);
                       usage: Kaggle's Usage column, Training trains and PublicTest validates
   --train-rows N      default ${REPORT_DEFAULTS.trainRows} (the report's)
+  --test-rows N       hold out the last N training rows as a test part (fer evaluate --test-part scores it)
   --limit N           load only the first N rows (quick runs); --train-rows then defaults to 80% of them
-  --seed N            shuffling and initialisation (default 0)
+  --seed N            shuffling, augmentation and initialisation (default 0)
   --skip-bad-rows     skip malformed rows instead of stopping, and say how many
   --backend NAME      auto (default: tfjs-node, else wasm, else cpu), node, wasm or cpu
   --workers N         data-parallel worker threads (default: 2 on wasm, where one backend uses one core; 1: none)
   --out DIR           the run directory (default runs/<date-time>)
-  --resume            continue the run in --out from its last checkpoint (flags given override its run.json)
+  --resume            continue the run in --out from its last checkpoint; only --epochs, --backend and
+                      --workers may change (any other flag that differs from its run.json is an error)
 
 Ctrl-C stops after the current batch and saves a checkpoint that --resume continues from.`;
 
@@ -54,6 +80,72 @@ function timestamp(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+/** The settings the flags given set (validated), and nothing else: defaults come from the recipe. */
+function configFromFlags(v: Flags): Partial<RunConfig> {
+  const str = (k: string) => v[k] as string | undefined;
+  const c: Partial<RunConfig> = {};
+  const set = <K extends keyof RunConfig>(key: K, value: RunConfig[K] | undefined) => {
+    if (value !== undefined) c[key] = value;
+  };
+  const int = (k: string, min: number, max?: number) => (str(k) === undefined ? undefined : intFlag(k, str(k), 0, min, max));
+  const num = (k: string, minExclusive: number, max: number) => (str(k) === undefined ? undefined : numberFlag(k, str(k), 0, minExclusive, max));
+  set('model', str('model') === undefined ? undefined : choiceFlag('model', str('model'), MODEL_NAMES, 'seed'));
+  set('epochs', int('epochs', 1, 10000));
+  set('batch', int('batch', 1, 4096));
+  set('optimizer', str('optimizer') === undefined ? undefined : choiceFlag('optimizer', str('optimizer'), OPTIMIZER_NAMES, 'adam'));
+  set('lr', num('lr', 0, 10));
+  set('lrSchedule', str('lr-schedule') === undefined ? undefined : choiceFlag('lr-schedule', str('lr-schedule'), LR_SCHEDULES, 'constant'));
+  set('warmupEpochs', num('warmup-epochs', -1, 1000));
+  set('momentum', num('momentum', -1, 0.9999));
+  set('nesterov', v['no-nesterov'] ? false : v.nesterov ? true : undefined);
+  set('weightDecay', num('weight-decay', -1, 1));
+  set('labelSmoothing', num('label-smoothing', -1, 0.9));
+  set('dropout', num('dropout', -1, 0.9));
+  set('seed', int('seed', 0, 2 ** 31 - 1));
+  set('split', str('split') === undefined ? undefined : choiceFlag('split', str('split'), ['rows', 'usage'] as const, 'rows'));
+  set('trainRows', int('train-rows', 1));
+  set('testRows', int('test-rows', 0));
+  set('limit', int('limit', 2));
+  set('skipBadRows', v['skip-bad-rows'] ? true : undefined);
+  set('backend', str('backend') === undefined ? undefined : choiceFlag('backend', str('backend'), BACKEND_CHOICES, 'auto'));
+  const augment: AugmentOptions = {};
+  const aug = <K extends keyof AugmentOptions>(key: K, value: AugmentOptions[K] | undefined) => {
+    if (value !== undefined) augment[key] = value;
+  };
+  aug('crop', int('crop', 0, 16));
+  aug('flip', v['no-flip'] ? false : v.flip ? true : undefined);
+  aug('rotate', num('rotate', -1, 45));
+  aug('scale', num('scale', -1, 0.5));
+  aug('erase', num('erase', -1, 1));
+  aug('brightness', num('brightness', -1, 1));
+  aug('contrast', num('contrast', -1, 1));
+  if (Object.keys(augment).length || v['no-augment']) c.augment = augment;
+  return c;
+}
+
+/** The settings `asked` for that differ from a run's config, as flags: "--lr 0.01 (the run has 0.0001)". */
+function changedSettings(base: RunConfig, asked: Partial<RunConfig>): string[] {
+  const mayChange = new Set<keyof RunConfig>(['epochs', 'backend']);
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(asked) as [keyof RunConfig, unknown][]) {
+    if (mayChange.has(key) || value === undefined) continue;
+    const had = base[key];
+    if (key === 'augment') {
+      const a = value as AugmentOptions;
+      const b = (had ?? {}) as AugmentOptions;
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof AugmentOptions>) {
+        if ((a[k] ?? undefined) !== (b[k] ?? undefined) && !(a[k] === undefined && !(k in a))) out.push(`${flag(k)} ${a[k] ?? 'off'} (the run has ${b[k] ?? 'off'})`);
+      }
+      continue;
+    }
+    if (JSON.stringify(value) !== JSON.stringify(had)) out.push(`${flag(key)} ${String(value)} (the run has ${had === undefined ? 'none' : String(had)})`);
+  }
+  return out;
 }
 
 export const train: Command = {
@@ -65,13 +157,32 @@ export const train: Command = {
       argv,
       {
         data: { type: 'string' },
+        recipe: { type: 'string' },
         model: { type: 'string' },
         epochs: { type: 'string' },
         batch: { type: 'string' },
+        optimizer: { type: 'string' },
         lr: { type: 'string' },
         'lr-schedule': { type: 'string' },
+        'warmup-epochs': { type: 'string' },
+        momentum: { type: 'string' },
+        nesterov: { type: 'boolean' },
+        'no-nesterov': { type: 'boolean' },
+        'weight-decay': { type: 'string' },
+        'label-smoothing': { type: 'string' },
+        dropout: { type: 'string' },
+        crop: { type: 'string' },
+        flip: { type: 'boolean' },
+        'no-flip': { type: 'boolean' },
+        rotate: { type: 'string' },
+        scale: { type: 'string' },
+        erase: { type: 'string' },
+        brightness: { type: 'string' },
+        contrast: { type: 'string' },
+        'no-augment': { type: 'boolean' },
         split: { type: 'string' },
         'train-rows': { type: 'string' },
+        'test-rows': { type: 'string' },
         limit: { type: 'string' },
         seed: { type: 'string' },
         'skip-bad-rows': { type: 'boolean' },
@@ -84,38 +195,32 @@ export const train: Command = {
     );
     const started = Date.now();
     const outDir = userPath(v.out ?? path.join('runs', timestamp()));
-    let base: Partial<RunConfig> = {};
+    const given = configFromFlags(v);
+    let cfg: RunConfig;
     if (v.resume) {
       if (!v.out) throw new FerError('--resume needs --out DIR: the run to continue', { hint: 'e.g. fer train --resume --out runs/2026-11-27-101500' });
-      base = (await readRunJson(outDir)).config;
-    } else if (existsSync(runPaths(outDir).runJson)) {
-      throw new FerError(`${outDir} already holds a run`, { hint: 'pass --resume to continue it, or another --out to start a new one' });
+      const base = (await readRunJson(outDir)).config;
+      const { description: _, ...recipe } = v.recipe ? getRecipe(v.recipe) : { description: '' };
+      const asked: Partial<RunConfig> = { ...(v.recipe ? { ...recipe, recipe: v.recipe } : {}), ...given };
+      const changed = changedSettings(base, asked);
+      if (changed.length) {
+        throw new FerError(`--resume continues ${outDir} as it was trained, and these differ from its run.json: ${changed.join('; ')}`, {
+          hint: 'drop them to continue the run (only --epochs, --backend and --workers may change), or start a new run with another --out',
+        });
+      }
+      cfg = { ...base, epochs: given.epochs ?? base.epochs, backend: given.backend ?? base.backend, data: v.data !== undefined ? userPath(v.data) : base.data };
+    } else {
+      if (existsSync(runPaths(outDir).runJson)) throw new FerError(`${outDir} already holds a run`, { hint: 'pass --resume to continue it, or another --out to start a new one' });
+      const dataPath = v.data !== undefined ? userPath(v.data) : 'synthetic';
+      cfg = defaultRunConfig(dataPath, { ...(v.recipe ? { recipe: v.recipe } : {}), ...given, data: dataPath });
+      if (given.augment) cfg.augment = v['no-augment'] ? {} : { ...(defaultRunConfig(dataPath, { recipe: v.recipe }).augment ?? {}), ...given.augment };
+      if (dataPath === 'synthetic') {
+        if (given.trainRows === undefined) cfg.trainRows = cfg.synthetic!.trainRows;
+        if (cfg.split === 'usage') throw new FerError('--split usage needs --data with a Usage column; synthetic faces have none');
+      }
     }
-    const dataPath = v.data !== undefined ? userPath(v.data) : (base.data ?? 'synthetic');
-    const limit = v.limit !== undefined ? intFlag('limit', v.limit, 0, 2) : base.limit;
-    // defaults for this data, under what a resumed run had, under the flags given now
-    const { synthetic, ...d } = defaultRunConfig(dataPath, { ...base, data: dataPath, limit });
-    // a resumed run's model must still exist: choiceFlag says which ones do
-    const modelName: ModelName = choiceFlag('model', v.model ?? d.model, MODEL_NAMES, 'seed');
-    const cfg: RunConfig = {
-      data: dataPath,
-      model: modelName,
-      epochs: intFlag('epochs', v.epochs, d.epochs, 1, 10000),
-      batch: intFlag('batch', v.batch, d.batch, 1, 4096),
-      lr: numberFlag('lr', v.lr, d.lr, 0, 10),
-      lrSchedule: choiceFlag('lr-schedule', v['lr-schedule'], ['constant', 'cosine'] as const, d.lrSchedule),
-      seed: intFlag('seed', v.seed, d.seed, 0, 2 ** 31 - 1),
-      split: choiceFlag('split', v.split, ['rows', 'usage'] as const, d.split),
-      trainRows: intFlag('train-rows', v['train-rows'], d.trainRows, 1),
-      limit,
-      skipBadRows: v['skip-bad-rows'] ?? d.skipBadRows,
-      backend: choiceFlag('backend', v.backend, BACKEND_CHOICES, d.backend),
-    };
-    if (dataPath === 'synthetic') {
-      cfg.synthetic = synthetic;
-      cfg.trainRows = v['train-rows'] !== undefined ? cfg.trainRows : synthetic!.trainRows;
-      if (cfg.split === 'usage') throw new FerError('--split usage needs --data with a Usage column; synthetic faces have none');
-    }
+    if (cfg.augment) validateAugmentOptions(cfg.augment);
+    const modelName: ModelName = choiceFlag('model', cfg.model, MODEL_NAMES, 'seed');
     const workers = intFlag('workers', v.workers, 0, 0, 64);
 
     const backend = await selectBackend(cfg.backend);
@@ -128,12 +233,21 @@ export const train: Command = {
     console.log(`data: ${what}: ${data.size} faces in ${loadSeconds.toFixed(1)} s${data.skipped ? `, ${data.skipped} bad rows skipped` : ''}`);
     const split = runSplit(cfg, data);
     console.log(`split: ${split.description}`);
-    console.log(`model: ${cfg.model}, ${cfg.epochs} epochs, batch ${cfg.batch}, Adam lr ${cfg.lr} (${cfg.lrSchedule}), seed ${cfg.seed}`);
+    const optimizer: OptimizerSpec = { name: cfg.optimizer ?? 'adam', momentum: cfg.momentum, nesterov: cfg.nesterov };
+    console.log(
+      `${cfg.recipe ? `recipe: ${cfg.recipe}; ` : ''}model: ${cfg.model}, ${cfg.epochs} epochs, batch ${cfg.batch}, ${describeOptimizer(optimizer)} lr ${cfg.lr} (${cfg.lrSchedule})` +
+        `${cfg.weightDecay ? `, weight decay ${cfg.weightDecay}` : ''}${cfg.labelSmoothing ? `, label smoothing ${cfg.labelSmoothing}` : ''}${cfg.dropout ? `, dropout ${cfg.dropout}` : ''}, seed ${cfg.seed}`,
+    );
+    console.log(`augmentation: ${describeAugmentation(cfg.augment)}`);
     console.log(`run: ${outDir}`);
 
     // wasm runs one thread per backend instance: worker_threads put the other cores to work
     const threads = workers || (backend.name === 'wasm' ? Math.min(2, os.availableParallelism()) : 1);
-    const makeStepper = threads > 1 ? (model: tf.LayersModel, optimizer: tf.Optimizer) => createDataParallelStepper({ model, modelName, optimizer, workers: threads }) : undefined;
+    const modelOptions = cfg.dropout === undefined ? undefined : { dropout: cfg.dropout };
+    const makeStepper =
+      threads > 1
+        ? (model: tf.LayersModel, opt: tf.Optimizer, loss: LossOptions) => createDataParallelStepper({ model, modelName, modelOptions, loss, optimizer: opt, workers: threads })
+        : undefined;
     if (threads > 1) console.log(`threads: ${threads} data-parallel worker_threads, each on a share of every batch`);
 
     const runJson = createRunJson({
@@ -167,6 +281,7 @@ export const train: Command = {
     } catch {
       plotHistory = undefined;
     }
+    let lastEpochSeconds: number | undefined;
     let result: Awaited<ReturnType<typeof trainModel>>;
     try {
       result = await trainModel({
@@ -177,24 +292,34 @@ export const train: Command = {
         batchSize: cfg.batch,
         learningRate: cfg.lr,
         lrSchedule: cfg.lrSchedule,
+        warmupEpochs: cfg.warmupEpochs,
+        optimizer,
+        loss: { labelSmoothing: cfg.labelSmoothing, weightDecay: cfg.weightDecay },
+        augment: cfg.augment,
+        modelOptions,
         seed: cfg.seed,
         outDir,
         resume: v.resume,
         signal: controller.signal,
         makeStepper,
         callbacks: {
-          onBatch: (p) =>
+          onBatch: (p) => {
+            // the whole run's time left: this epoch's rest at its pace, then whole epochs as long as the last one took
+            const perBatch = p.seconds / p.batch;
+            const runLeft = (p.batches - p.batch) * perBatch + (p.epochs - p.epoch) * (lastEpochSeconds ?? p.batches * perBatch);
             bar.update(
               `epoch ${p.epoch}/${p.epochs}`,
               p.batch,
               p.batches,
-              `loss ${p.loss.toFixed(4)} acc ${(p.acc * 100).toFixed(1)}% ${((p.batch * cfg.batch) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s`,
+              `loss ${p.loss.toFixed(4)} acc ${(p.acc * 100).toFixed(1)}% ${((p.batch * cfg.batch) / Math.max(p.seconds, 1e-9)).toFixed(0)} img/s, run ends in ~${formatDuration(runLeft)}`,
               p.seconds,
-            ),
+            );
+          },
           onPhase: (phase) => {
             if (phase === 'validate' && bar.isTTY) process.stderr.write(`\r\x1b[K  validating on ${split.validation.size} faces...`);
           },
           onEpochEnd: async (r: EpochRecord) => {
+            lastEpochSeconds = r.seconds;
             bar.clear();
             console.log(
               `epoch ${String(r.epoch).padStart(String(cfg.epochs).length)}/${cfg.epochs}  loss ${r.loss.toFixed(4)}  acc ${(r.acc * 100).toFixed(2)}%  val_loss ${r.val_loss.toFixed(4)}  val_acc ${(r.val_acc * 100).toFixed(2)}%  ${formatDuration(r.seconds)}${r.rss_mb === undefined ? '' : `  rss ${r.rss_mb} MB`}`,

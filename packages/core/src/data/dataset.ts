@@ -64,13 +64,25 @@ export interface Split {
   description: string;
 }
 
-/**
- * The report's split: the first `trainRows` rows train, the rest validate. Where the source has a
- * Usage column, only its Training rows take part (PublicTest/PrivateTest stay unseen).
- */
-export function splitByRows(d: FaceDataset, trainRows: number): Split {
+/** The rows of the Training part (every row where the source has no Usage column). */
+function trainingRows(d: FaceDataset): number[] {
   const rows: number[] = [];
   for (let i = 0; i < d.size; i++) if (!d.usage || d.usage[i] === 'Training') rows.push(i);
+  return rows;
+}
+
+/**
+ * The report's split: the first `trainRows` rows train, the rest validate. Where the source has a
+ * Usage column, only its Training rows take part (PublicTest/PrivateTest stay unseen). With `testRows`,
+ * the last testRows of those rows are held out as a test part that neither trains nor validates
+ * (testPart gives them).
+ */
+export function splitByRows(d: FaceDataset, trainRows: number, testRows = 0): Split {
+  const all = trainingRows(d);
+  if (testRows > 0 && testRows >= all.length - 1) {
+    throw new FerError(`--test-rows ${testRows} leaves too few rows: ${d.source} has ${all.length} training rows`, { hint: `hold out fewer than ${all.length - 1}` });
+  }
+  const rows = testRows > 0 ? all.slice(0, all.length - testRows) : all;
   if (rows.length < 2) {
     if (d.usage && d.size >= 2) {
       const counts = new Map<string, number>();
@@ -86,15 +98,22 @@ export function splitByRows(d: FaceDataset, trainRows: number): Split {
     throw new FerError(`${d.source} has ${rows.length} face(s): at least 2 are needed to train and validate`, { hint: 'check that the file is the whole data set' });
   }
   if (trainRows >= rows.length) {
-    throw new FerError(`--train-rows ${trainRows} leaves no validation rows: ${d.source} has ${rows.length} training rows`, {
+    throw new FerError(`--train-rows ${trainRows} leaves no validation rows: ${d.source} has ${rows.length} training rows${testRows ? ` before the ${testRows} held out` : ''}`, {
       hint: `pass --train-rows below ${rows.length} (the report uses 25000 of 28709)`,
     });
   }
   return {
     train: subset(d, rows.slice(0, trainRows)),
     validation: subset(d, rows.slice(trainRows)),
-    description: `first ${trainRows} training rows train, the remaining ${rows.length - trainRows} validate`,
+    description: `first ${trainRows} training rows train, the next ${rows.length - trainRows} validate${testRows ? `, the last ${testRows} are held out as the test part` : ''}`,
   };
+}
+
+/** The held-out test part of splitByRows: the last `testRows` training rows. */
+export function testPart(d: FaceDataset, testRows: number): FaceDataset {
+  const all = trainingRows(d);
+  if (!(testRows > 0) || testRows > all.length) throw new FerError(`${d.source} has ${all.length} training rows, so it has no test part of ${testRows}`);
+  return subset(d, all.slice(all.length - testRows));
 }
 
 /** Kaggle's split: Training trains, PublicTest validates. */

@@ -1,3 +1,4 @@
+export * from './ensemble.js';
 export * from './evaluate.js';
 export * from './metrics.js';
 export * from './predict.js';

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { BackendChoice, BackendInfo } from '../backend/select.js';
+import type { AugmentOptions } from '../data/augment.js';
+import type { OptimizerName } from '../training/optimizers.js';
+import { LR_SCHEDULES, type LrSchedule } from '../training/schedules.js';
 import type { FaceDataset, Split } from '../data/dataset.js';
 import { FerError } from '../errors.js';
 import { isDirectory, readJson, writeJson } from '../files.js';
@@ -25,18 +28,37 @@ export interface RunConfig {
   model: string;
   epochs: number;
   batch: number;
+  /** The base (peak) learning rate. */
   lr: number;
-  lrSchedule: 'constant' | 'cosine';
+  lrSchedule: LrSchedule;
+  /** warmup-cosine: epochs of linear warm-up. */
+  warmupEpochs?: number;
+  /** The recipe the defaults came from (training/recipes.ts); flags given override it. */
+  recipe?: string;
+  /** adam (absent: adam, the report's) or sgd. */
+  optimizer?: OptimizerName;
+  /** sgd: momentum and whether it is Nesterov's. */
+  momentum?: number;
+  nesterov?: boolean;
+  /** L2 weight decay on conv and dense kernels (not biases, not BatchNorm). */
+  weightDecay?: number;
+  labelSmoothing?: number;
+  /** Dropout rate of models that have dropout. */
+  dropout?: number;
   seed: number;
   /** rows: the first trainRows training rows train, the rest validate; usage: Kaggle's Usage column. */
   split: 'rows' | 'usage';
   trainRows: number;
+  /** The last testRows training rows are held out: neither trained nor validated on (`fer evaluate --test-part` scores them). */
+  testRows?: number;
   /** Only the first `limit` rows were loaded. */
   limit?: number;
   skipBadRows: boolean;
   backend: BackendChoice;
   /** The synthetic faces, when data is 'synthetic'. */
   synthetic?: { count: number; trainRows: number; seed: number };
+  /** Training-time augmentation (absent: none, the report's recipe). */
+  augment?: AugmentOptions;
 }
 
 export type RunStatus = 'running' | 'finished' | 'interrupted' | 'failed';
@@ -75,7 +97,16 @@ const FIELDS: [string, boolean, Check, string][] = [
   ['config.epochs', false, isInt, 'a whole number'],
   ['config.batch', false, isInt, 'a whole number'],
   ['config.lr', false, isNumber, 'a number'],
-  ['config.lrSchedule', false, oneOf('constant', 'cosine'), "'constant' or 'cosine'"],
+  ['config.lrSchedule', false, oneOf(...LR_SCHEDULES), LR_SCHEDULES.join(', ')],
+  ['config.warmupEpochs', true, isNumber, 'a number'],
+  ['config.recipe', true, isString, 'a recipe name'],
+  ['config.optimizer', true, oneOf('adam', 'sgd'), "'adam' or 'sgd'"],
+  ['config.momentum', true, isNumber, 'a number'],
+  ['config.nesterov', true, isBool, 'true or false'],
+  ['config.weightDecay', true, isNumber, 'a number'],
+  ['config.labelSmoothing', true, isNumber, 'a number'],
+  ['config.dropout', true, isNumber, 'a number'],
+  ['config.testRows', true, isInt, 'a whole number'],
   ['config.seed', false, isInt, 'a whole number'],
   ['config.split', false, oneOf('rows', 'usage'), "'rows' or 'usage'"],
   ['config.trainRows', false, isInt, 'a whole number'],

@@ -1,4 +1,5 @@
 import type { RunConfig } from '../rundir/run-json.js';
+import { getRecipe } from './recipes.js';
 
 /**
  * fer train's defaults, in one place: the CLI's help and flags, run.json and the tests read them here.
@@ -20,12 +21,15 @@ export function defaultTrainRows(options: { synthetic: boolean; limit?: number }
 }
 
 /**
- * A run's config with every default `fer train` fills in for this data ('synthetic' or a path), then
- * `given` on top. `fer train` starts from it, and so do tests that need a run directory.
+ * A run's config with every default `fer train` fills in for this data ('synthetic' or a path) and recipe
+ * (given.recipe; default `report` with a file, the quick synthetic settings without), then `given` on top.
+ * `fer train` starts from it, and so do tests that need a run directory.
  */
 export function defaultRunConfig(data: string, given: Partial<RunConfig> = {}): RunConfig {
   const synthetic = data === 'synthetic';
-  const d = synthetic ? SYNTHETIC_DEFAULTS : REPORT_DEFAULTS;
+  const recipe = given.recipe ? getRecipe(given.recipe) : undefined;
+  const d = recipe ?? (synthetic ? SYNTHETIC_DEFAULTS : REPORT_DEFAULTS);
+  const { description: _, ...fromRecipe } = recipe ?? { description: '' };
   const config: RunConfig = {
     data,
     model: 'seed',
@@ -33,6 +37,7 @@ export function defaultRunConfig(data: string, given: Partial<RunConfig> = {}): 
     batch: d.batch,
     lr: d.lr,
     lrSchedule: d.lrSchedule,
+    ...fromRecipe,
     seed: 0,
     split: 'rows',
     trainRows: given.synthetic?.trainRows ?? defaultTrainRows({ synthetic, limit: given.limit }),

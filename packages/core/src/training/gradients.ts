@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE, NUM_CLASSES } from '../classes.js';
+import { decaysWeight } from './optimizers.js';
 
 /** Loss, count correct and gradients of the mean softmax cross-entropy on one batch (training mode). */
 export interface BatchGradients {
@@ -9,9 +10,19 @@ export interface BatchGradients {
   grads: tf.Tensor[];
 }
 
-export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: Int32Array): BatchGradients {
+/** What the loss and its gradients include beyond plain cross-entropy. */
+export interface LossOptions {
+  /** Label smoothing: the target is (1 - s) on the true class plus s/7 on every class (PyTorch's label_smoothing). */
+  labelSmoothing?: number;
+  /** L2 weight decay on convolution and dense kernels (decaysWeight): wd * w is added to their gradients, as PyTorch's SGD does; not part of the reported loss. */
+  weightDecay?: number;
+}
+
+export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: Int32Array, options: LossOptions = {}): BatchGradients {
   const n = labels.length;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const smoothing = options.labelSmoothing ?? 0;
+  const wd = options.weightDecay ?? 0;
   let correct = 0;
   const { value, grads } = tf.tidy(() => {
     const xs = tf.tensor4d(x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
@@ -19,12 +30,21 @@ export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: I
     return tf.variableGrads(() => {
       const logits = model.apply(xs, { training: true }) as tf.Tensor;
       correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'int32')).dataSync()[0]);
-      return tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
+      return (smoothing > 0 ? tf.losses.softmaxCrossEntropy(ys, logits, undefined, smoothing) : tf.losses.softmaxCrossEntropy(ys, logits)) as tf.Scalar;
     }, vars);
   });
   const loss = value.dataSync()[0];
   value.dispose();
-  return { loss, correct, grads: vars.map((v) => grads[v.name]) };
+  const out = vars.map((v) => grads[v.name]);
+  if (wd > 0) {
+    for (let i = 0; i < vars.length; i++) {
+      if (!decaysWeight(vars[i].name)) continue;
+      const g = out[i];
+      out[i] = tf.tidy(() => tf.add(g, tf.mul(vars[i], wd)));
+      g.dispose();
+    }
+  }
+  return { loss, correct, grads: out };
 }
 
 /** All weights (trainable and BatchNorm moving statistics) packed in model.weights order; `nonTrainable`: only the latter. */

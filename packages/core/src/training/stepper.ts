@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fusedAdamStep } from '../backend/native/adam.js';
-import { batchGradients } from './gradients.js';
+import { batchGradients, type LossOptions } from './gradients.js';
 
 /**
  * One optimisation step on a batch: the contract between the training loop (train.ts) and whatever
@@ -18,12 +18,12 @@ export interface BatchStepper {
 }
 
 /** The same contract on the calling thread: the single-threaded reference for the parallel one. */
-export function createLocalStepper(opts: { model: tf.LayersModel; optimizer: tf.Optimizer }): BatchStepper {
-  const { model, optimizer } = opts;
+export function createLocalStepper(opts: { model: tf.LayersModel; optimizer: tf.Optimizer; loss?: LossOptions }): BatchStepper {
+  const { model, optimizer, loss: lossOptions } = opts;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return {
     async step(x, labels) {
-      const { loss, correct, grads } = batchGradients(model, x, labels);
+      const { loss, correct, grads } = batchGradients(model, x, labels, lossOptions);
       if (!fusedAdamStep(optimizer, vars, grads)) {
         const named: Record<string, tf.Tensor> = {};
         for (const [i, v] of vars.entries()) named[v.name] = grads[i];

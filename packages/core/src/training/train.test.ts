@@ -9,9 +9,11 @@ import { splitByRows, subset } from '../data/dataset.js';
 import { seedCnn } from '../models/index.js';
 import { train } from './train.js';
 import { createLocalStepper } from './stepper.js';
+import { createDataParallelStepper } from './parallel/stepper.js';
+import type { LossOptions } from './gradients.js';
 import { toInput } from '../evaluation/predict.js';
 import { evaluateModel } from '../evaluation/evaluate.js';
-import { loadModel } from '../rundir/index.js';
+import { loadCheckpoint, loadModel } from '../rundir/index.js';
 import { FerError } from '../errors.js';
 
 const tmp = (p: string) => mkdtempSync(path.join(tmpdir(), p));
@@ -146,6 +148,89 @@ describe('resume and failure', () => {
     const more = await train({ ...common, epochs: 3, outDir: out, resume: true });
     expect(more.startEpoch).toBe(2);
     expect(more.history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+  });
+
+  /** Trains 2 epochs straight, and again killed after epoch 1's checkpoint then resumed; both runs' numbers and weights. */
+  async function straightAndResumed(options: Partial<Parameters<typeof train>[0]>, workers: number) {
+    await selectBackend('wasm');
+    const d = syntheticFaces({ count: 120, seed: 4 });
+    const { train: tr, validation } = splitByRows(d, 96);
+    const makeStepper =
+      workers > 1
+        ? (model: tf.LayersModel, optimizer: tf.Optimizer, loss: LossOptions) => createDataParallelStepper({ model, modelName: 'tiny', optimizer, loss, workers })
+        : undefined;
+    const common = { train: tr, validation, batchSize: 16, learningRate: 0.01, seed: 9, model: 'tiny' as const, makeStepper, ...options };
+    const straight = await train({ ...common, epochs: 2, outDir: tmp('fer-straight-') });
+    // a process killed in epoch 2 leaves the checkpoint of epoch 1: stop it right after that checkpoint is saved
+    const out = tmp('fer-killed-');
+    const killed = await train({ ...common, epochs: 2, outDir: out, callbacks: { onEpochEnd: () => Promise.reject(new Error('killed')) } }).catch((e: Error) => e.message);
+    expect(killed).toBe('killed');
+    const resumed = await train({ ...common, epochs: 2, outDir: out, resume: true });
+    const numbers = (r: typeof straight) => r.history.map((h) => [h.loss, h.acc, h.val_loss, h.val_acc]);
+    const weights = (r: typeof straight) => r.model.getWeights().map((w) => Array.from(w.dataSync()));
+    return { straight: { numbers: numbers(straight), weights: weights(straight) }, resumed: { numbers: numbers(resumed), weights: weights(resumed) } };
+  }
+
+  it('resumed after an epoch (as after kill -9), Adam on the data-parallel workers: the same numbers and weights to the bit', async () => {
+    const { straight, resumed } = await straightAndResumed({ lrSchedule: 'cosine' }, 2);
+    expect(resumed.numbers).toEqual(straight.numbers);
+    expect(resumed.weights).toEqual(straight.weights);
+  });
+
+  it('resumed after an epoch, SGD + Nesterov, weight decay, label smoothing, warm-up + cosine, augmentation, one thread: bit-identical', async () => {
+    const { straight, resumed } = await straightAndResumed(
+      {
+        optimizer: { name: 'sgd', momentum: 0.9, nesterov: true },
+        loss: { weightDecay: 5e-4, labelSmoothing: 0.1 },
+        lrSchedule: 'warmup-cosine',
+        augment: { crop: 4, flip: true, rotate: 10, scale: 0.1, erase: 0.5, brightness: 0.2, contrast: 0.2 },
+      },
+      1,
+    );
+    expect(resumed.numbers).toEqual(straight.numbers);
+    expect(resumed.weights).toEqual(straight.weights);
+  });
+
+  it('the same with SGD on the data-parallel workers', async () => {
+    const { straight, resumed } = await straightAndResumed({ optimizer: { name: 'sgd' }, loss: { weightDecay: 5e-4, labelSmoothing: 0.1 }, augment: { crop: 4, flip: true } }, 2);
+    expect(resumed.numbers).toEqual(straight.numbers);
+    expect(resumed.weights).toEqual(straight.weights);
+  });
+
+  it("checkpoints count every optimizer step (Adam's bias corrections resume at the right step), fused or not", async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await selectBackend(backend);
+      const d = syntheticFaces({ count: 50, seed: 4 });
+      const { train: tr, validation } = splitByRows(d, 40);
+      const out = tmp('fer-steps-');
+      await train({ train: tr, validation, epochs: 2, batchSize: 10, learningRate: 1e-3, seed: 1, model: 'tiny', outDir: out });
+      const opt = tf.train.adam(1e-3);
+      await loadCheckpoint(path.join(out, 'checkpoints', 'last'), opt);
+      expect(opt.iterations, backend).toBe(8); // 2 epochs of 4 batches
+      opt.dispose();
+    }
+  });
+
+  it('resuming with another optimizer than the checkpoint holds: a clear error', async () => {
+    await selectBackend('wasm');
+    const d = syntheticFaces({ count: 40, seed: 4 });
+    const { train: tr, validation } = splitByRows(d, 30);
+    const out = tmp('fer-opt-');
+    await train({ train: tr, validation, epochs: 1, batchSize: 10, learningRate: 1e-3, seed: 1, model: 'tiny', outDir: out });
+    const err = await train({
+      train: tr,
+      validation,
+      epochs: 2,
+      batchSize: 10,
+      learningRate: 1e-3,
+      seed: 1,
+      model: 'tiny',
+      outDir: out,
+      resume: true,
+      optimizer: { name: 'sgd' },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(FerError);
+    expect(err.message).toMatch(/holds the state of a Adam optimizer, but this run trains with Momentum/);
   });
 
   it('stops on a NaN loss with a clear message, leaving the last checkpoint intact', async () => {

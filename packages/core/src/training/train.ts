@@ -12,6 +12,11 @@ import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../rundir/
 import { writeHistory, type EpochRecord } from '../rundir/history.js';
 import { saveModel } from '../rundir/model-files.js';
 import { runPaths } from '../rundir/paths.js';
+import { augmentBatch, isAugmenting, type AugmentOptions } from '../data/augment.js';
+import type { ModelOptions } from '../models/index.js';
+import type { LossOptions } from './gradients.js';
+import { createOptimizer, setLearningRate, type OptimizerSpec } from './optimizers.js';
+import { learningRateAt, type LrSchedule } from './schedules.js';
 import { createLocalStepper, type BatchStepper } from './stepper.js';
 
 export interface TrainProgress {
@@ -38,9 +43,20 @@ export interface TrainOptions {
   model?: ModelName;
   epochs: number;
   batchSize: number;
+  /** The base learning rate (the schedule's peak). */
   learningRate: number;
-  /** constant (the report's), or cosine: decay to 0 over the run, which settles BatchNorm's running stats. */
-  lrSchedule?: 'constant' | 'cosine';
+  /** How the rate changes over the run (schedules.ts); default constant, the report's. */
+  lrSchedule?: LrSchedule;
+  /** warmup-cosine: epochs of linear warm-up (default 1). */
+  warmupEpochs?: number;
+  /** Adam (default, the report's) or SGD with (Nesterov) momentum. */
+  optimizer?: OptimizerSpec;
+  /** Label smoothing and weight decay (gradients.ts). */
+  loss?: LossOptions;
+  /** Training-time augmentation of each batch, deterministic in (seed, epoch, row). */
+  augment?: AugmentOptions;
+  /** The model's build options (dropout, width). */
+  modelOptions?: ModelOptions;
   seed: number;
   /** The run directory: history, model/, checkpoints/ go here. */
   outDir: string;
@@ -49,7 +65,7 @@ export interface TrainOptions {
   /** Aborting (Ctrl-C) stops at the next batch boundary and saves a consistent checkpoint. */
   signal?: AbortSignal;
   /** Makes the stepper; defaults to the single-thread one. */
-  makeStepper?: (model: tf.LayersModel, optimizer: tf.Optimizer) => Promise<BatchStepper>;
+  makeStepper?: (model: tf.LayersModel, optimizer: tf.Optimizer, loss: LossOptions) => Promise<BatchStepper>;
   callbacks?: TrainCallbacks;
 }
 
@@ -83,7 +99,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       throw new FerError(`${data.source}: row ${i + 1} has no label, so it cannot train`, { hint: 'train on a labelled file (fer2013.csv or train.csv), not test.csv' });
   await mkdir(outDir, { recursive: true });
   const dirs = runPaths(outDir);
-  const optimizer = tf.train.adam(learningRate);
+  const optimizerSpec = options.optimizer ?? { name: 'adam' };
+  const optimizer = createOptimizer(optimizerSpec, learningRate);
+  const loss = options.loss ?? {};
+  const augment = options.augment ?? {};
+  const augmenting = isAugmenting(augment);
 
   let model: tf.LayersModel;
   let state: CheckpointState = { epoch: 0, batchesDone: 0, history: [], bestValAcc: -1, bestEpoch: 0, savedAt: '' };
@@ -95,12 +115,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     model = c.model;
     state = c.state;
   } else {
-    model = buildModel(options.model ?? 'seed', { seed });
+    model = buildModel(options.model ?? 'seed', { ...options.modelOptions, seed });
   }
   const startEpoch = state.epoch;
   const history = [...state.history];
-  const stepper = options.makeStepper ? await options.makeStepper(model, optimizer) : createLocalStepper({ model, optimizer });
+  const stepper = options.makeStepper ? await options.makeStepper(model, optimizer, loss) : createLocalStepper({ model, optimizer, loss });
   const batches = Math.ceil(data.size / batchSize);
+  const schedule = { schedule: options.lrSchedule ?? 'constant', baseLr: learningRate, epochs, batchesPerEpoch: batches, warmupEpochs: options.warmupEpochs } as const;
   const x = new Float32Array(batchSize * PIXELS_PER_IMAGE);
   const rowBuf = new Uint8Array(batchSize * PIXELS_PER_IMAGE);
   let interrupted = false;
@@ -134,10 +155,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
           rowBuf.set(data.pixels.subarray(r * PIXELS_PER_IMAGE, (r + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
           labels[i] = data.labels[r];
         }
-        if (options.lrSchedule === 'cosine') {
-          const progress = (epoch * batches + b) / (epochs * batches);
-          (optimizer as unknown as { learningRate: number }).learningRate = learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
-        }
+        setLearningRate(optimizer, learningRateAt(schedule, epoch, b));
+        if (augmenting) augmentBatch(rowBuf.subarray(0, n * PIXELS_PER_IMAGE), perm.subarray(s, e), epoch, seed, augment);
         const xb = toInput(rowBuf, 0, n, x);
         const r = await stepper.step(xb, labels);
         if (!Number.isFinite(r.loss)) {

@@ -1,8 +1,13 @@
-import type { ModelName } from '../../models/index.js';
+import type { ModelName, ModelOptions } from '../../models/index.js';
+import type { LossOptions } from '../gradients.js';
 
 /** Messages between the data-parallel stepper and its workers. */
 export interface WorkerInit {
   modelName: ModelName;
+  /** The model's build options (dropout, width), so that the workers' copies are the same net. */
+  modelOptions?: ModelOptions;
+  /** Label smoothing and weight decay, applied in the workers' gradients. */
+  loss?: LossOptions;
   backend: string;
 }
 

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { NUM_CLASSES, PIXELS_PER_IMAGE } from '../../classes.js';
-import type { ModelName } from '../../models/index.js';
+import type { ModelName, ModelOptions } from '../../models/index.js';
+import type { LossOptions } from '../gradients.js';
 import { packWeights, unpackWeights } from '../gradients.js';
 import { fusedAdamStep } from '../../backend/native/adam.js';
 import type { PredictReply, PredictRequest, StepReply, StepRequest, WorkerInit } from './protocol.js';
@@ -24,6 +25,9 @@ export interface DataParallelStepper extends BatchStepper {
 export interface StepperOptions {
   model: tf.LayersModel;
   modelName: ModelName;
+  modelOptions?: ModelOptions;
+  /** Label smoothing and weight decay (in the workers' gradients). */
+  loss?: LossOptions;
   /** Applies the averaged gradients on the main thread; its state (Adam's moments) is what checkpoints save. */
   optimizer: tf.Optimizer;
   workers: number;
@@ -94,7 +98,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
   const { model, modelName, optimizer } = opts;
   const count = Math.max(1, Math.floor(opts.workers));
   const { file, ts } = workerScript();
-  const init: WorkerInit = { modelName, backend: tf.getBackend() === 'tensorflow' ? 'node' : tf.getBackend() };
+  const init: WorkerInit = { modelName, modelOptions: opts.modelOptions, loss: opts.loss, backend: tf.getBackend() === 'tensorflow' ? 'node' : tf.getBackend() };
   const slots: Slot[] = [];
   await Promise.all(
     Array.from({ length: count }, async () => {

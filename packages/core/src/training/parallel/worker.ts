@@ -14,7 +14,7 @@ import type { PredictReply, PredictRequest, StepReply, StepRequest, WorkerInit }
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   await selectBackend(init.backend as BackendChoice);
-  const model = buildModel(init.modelName);
+  const model = buildModel(init.modelName, init.modelOptions);
   const port = parentPort!;
 
   port.on('message', (msg: StepRequest | PredictRequest | { type: 'close' }) => {
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     }
     const t0 = performance.now();
     unpackWeights(model, msg.weights);
-    const { loss, correct, grads } = batchGradients(model, msg.x, msg.labels);
+    const { loss, correct, grads } = batchGradients(model, msg.x, msg.labels, init.loss);
     const total = grads.reduce((s, g) => s + g.size, 0);
     const packed = new Float32Array(total);
     let o = 0;
