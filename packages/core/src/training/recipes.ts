@@ -40,7 +40,7 @@ export const RECIPES = {
   strong: {
     description: 'vgg, pad-crop 4 + flip + rotate 10° + scale 10%, SGD Nesterov 0.9 with weight decay 5e-4, lr 0.01 with 1 warm-up epoch then cosine, label smoothing 0.1',
     model: 'vgg',
-    epochs: 40,
+    epochs: 30,
     batch: 64,
     lr: 0.01,
     lrSchedule: 'warmup-cosine',
