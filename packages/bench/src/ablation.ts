@@ -1,4 +1,4 @@
-import { DEFAULT_FLAGS, useFerKernels, withFlags, type Flags, type KernelTime } from '@fer/core';
+import { DEFAULT_FLAGS, useFerKernels, withFlags, type Flags, type KernelTime, type ModelName } from '@fer/core';
 import { measureLocal, profileBackend } from './measure.js';
 
 export interface AblationRow {
@@ -12,7 +12,10 @@ export interface AblationRow {
 
 /**
  * fer's optimisations in the order they were made; each stage adds its kernel overrides (by kernel
- * name; a gradient as `<kernel>_grad`) and turns on its flags, on top of the stages before it.
+ * name; a gradient as `<kernel>_grad`) and turns on its flags, on top of the stages before it. The last
+ * stage came with vgg (BatchNorm and ReLU after every convolution). Two of vgg's Winograd changes have
+ * no switch and are in every stage that has Winograd: the mosaic for small images (6x6) and whole-batch
+ * tile blocks for a 256 x 256 forward pass (core/src/backend/native/native.ts).
  */
 export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; flags?: Partial<Flags> }[] = [
   { stage: 'prototype: Conv2DBackpropFilter only', kernels: ['Conv2DBackpropFilter'] },
@@ -27,6 +30,7 @@ export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; flags?: Pa
   { stage: '+ Mean gradient without a ones tensor', kernels: ['Mean_grad'] },
   { stage: '+ fused Adam', kernels: [], flags: { fusedAdam: true } },
   { stage: "+ dense layers on fer's matrix product", kernels: ['_FusedMatMul'], flags: { nativeMatMul: true } },
+  { stage: '+ BatchNorm forward, ReLU/square gradients, Cast shared', kernels: ['FusedBatchNorm', 'Cast', 'Relu_grad', 'Square_grad'] },
 ];
 
 /** Every optimisation that is a flag, off: the prototype's state. */
@@ -40,8 +44,8 @@ const ALL_OFF: Partial<Flags> = {
   nativeMatMul: false,
 };
 
-/** Each stage measured in turn (wasm, one thread), under the same machine load, with its top kernels. */
-export async function measureAblation(batch: number, seconds: number, log: (l: string) => void): Promise<AblationRow[]> {
+/** Each stage measured in turn (wasm, one thread, a model: default seed), under the same machine load, with its top kernels. */
+export async function measureAblation(batch: number, seconds: number, log: (l: string) => void, modelName: ModelName = 'seed'): Promise<AblationRow[]> {
   const rows: AblationRow[] = [];
   const kernels = new Set<string>();
   let stageFlags: Partial<Flags> = { ...ALL_OFF };
@@ -51,7 +55,7 @@ export async function measureAblation(batch: number, seconds: number, log: (l: s
       stageFlags = { ...stageFlags, ...s.flags };
       useFerKernels((k) => kernels.has(k));
       log(`ablation: ${s.stage}...`);
-      const { r, p } = await withFlags(stageFlags, async () => ({ r: await measureLocal('wasm', batch, seconds), p: await profileBackend('wasm', batch) }));
+      const { r, p } = await withFlags(stageFlags, async () => ({ r: await measureLocal('wasm', batch, seconds, modelName), p: await profileBackend('wasm', batch, modelName) }));
       rows.push({ stage: s.stage, batch, trainImagesPerSec: r.trainImagesPerSec, inferImagesPerSec: r.inferImagesPerSec, top: p.train.slice(0, 6) });
     }
   } finally {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createDataParallelStepper, createLocalStepper, IMAGE_SIZE, profileKernels, seedCnn, syntheticFaces, type KernelTime } from '@fer/core';
+import { buildModel, createDataParallelStepper, createLocalStepper, IMAGE_SIZE, profileKernels, syntheticFaces, type KernelTime, type ModelName } from '@fer/core';
 
 export interface BenchRow {
   /** 'wasm', 'wasm-parallel' (data-parallel over worker threads), 'tensorflow' (tfjs-node) or 'cpu'. */
@@ -36,9 +36,9 @@ function batchData(batch: number): { x: Float32Array; labels: Int32Array } {
   return { x: Float32Array.from(d.pixels, (v) => v / 255), labels: Int32Array.from(d.labels) };
 }
 
-/** Training (Adam) and inference images/s of the seed CNN on this thread, on the current backend. */
-export async function measureLocal(backend: string, batch: number, seconds: number): Promise<BenchRow> {
-  const model = seedCnn();
+/** Training (Adam) and inference images/s of a model (default seed) on this thread, on the current backend. */
+export async function measureLocal(backend: string, batch: number, seconds: number, modelName: ModelName = 'seed'): Promise<BenchRow> {
+  const model = buildModel(modelName);
   const stepper = createLocalStepper({ model, optimizer: tf.train.adam(1e-4) });
   const { x, labels } = batchData(batch);
   const train = await rate(() => stepper.step(x, labels), seconds);
@@ -50,9 +50,9 @@ export async function measureLocal(backend: string, batch: number, seconds: numb
 }
 
 /** The same over `workers` data-parallel worker threads. */
-export async function measureParallel(batch: number, workers: number, seconds: number): Promise<BenchRow> {
-  const model = seedCnn();
-  const stepper = await createDataParallelStepper({ model, modelName: 'seed', optimizer: tf.train.adam(1e-4), workers });
+export async function measureParallel(batch: number, workers: number, seconds: number, modelName: ModelName = 'seed'): Promise<BenchRow> {
+  const model = buildModel(modelName);
+  const stepper = await createDataParallelStepper({ model, modelName, optimizer: tf.train.adam(1e-4), workers });
   try {
     const { x, labels } = batchData(batch);
     const train = await rate(() => stepper.step(x, labels), seconds);
@@ -65,12 +65,12 @@ export async function measureParallel(batch: number, workers: number, seconds: n
 }
 
 /** Per-kernel time of one training step (the mean of three) and one inference batch, on this thread. */
-export async function profileBackend(backend: string, batch: number): Promise<KernelProfile> {
-  const model = seedCnn();
+export async function profileBackend(backend: string, batch: number, modelName: ModelName = 'seed', opts: { byShape?: boolean } = {}): Promise<KernelProfile> {
+  const model = buildModel(modelName);
   const stepper = createLocalStepper({ model, optimizer: tf.train.adam(1e-4) });
   const { x, labels } = batchData(batch);
   for (let i = 0; i < 2; i++) await stepper.step(x, labels);
-  const p = profileKernels(tf.getBackend());
+  const p = profileKernels(tf.getBackend(), opts);
   try {
     const steps = 3;
     for (let i = 0; i < steps; i++) await stepper.step(x, labels);

@@ -1,18 +1,25 @@
 import { BENCH_DEFAULTS, formatBenchTable, runBench } from '@fer/bench';
-import { BACKEND_CHOICES, FerError, type BackendChoice } from '@fer/core';
+import { BACKEND_CHOICES, FerError, MODEL_NAMES, type BackendChoice } from '@fer/core';
 import type { Command } from '../command.js';
-import { intFlag, numberFlag, parseFlags, userPath } from '../args.js';
+import { choiceFlag, intFlag, numberFlag, parseFlags, userPath } from '../args.js';
 
 export const bench: Command = {
   name: 'bench',
-  summary: 'training and inference images/s of the seed CNN per backend and batch size, beside PyTorch when present',
-  usage: `usage: fer bench [--json] [--profile] [--ablation] [--batch ${BENCH_DEFAULTS.batches.join(',')}] [--backends wasm,node] [--workers N] [--seconds S] [--rounds N] [--python FILE] [--no-torch]
+  summary: "training and inference images/s of a model (default the seed CNN) per backend and batch size, beside PyTorch's default and every-core rows when present",
+  usage: `usage: fer bench [--model ${MODEL_NAMES.join('|')}] [--json] [--profile] [--ablation] [--batch ${BENCH_DEFAULTS.batches.join(',')}] [--backends wasm,node] [--workers N] [--seconds S] [--rounds N] [--python FILE] [--no-torch]
 
-Measures the seed CNN's training and inference throughput on each backend that starts here (the pure-JS
+Measures a model's training (Adam) and inference throughput on each backend that starts here (the pure-JS
 cpu backend only when asked for: it trains at under 1 image/s), at each batch size, and the data-loading
 speed. Where Python with torch imports (on Debian: apt-get install python3-torch), the same run measures
-a PyTorch reference of the same model and batch, side by side, and prints our throughput as a ratio to it.
+the same model and batch in PyTorch (torch_bench.py; seed and vgg), twice, right before ours:
 
+  pytorch            torch's default thread count (what \`python train.py\` gets)
+  pytorch all cores  torch.set_num_threads(os.cpu_count()): every core, as our data-parallel row uses
+
+and prints every row's throughput as a ratio to each ("vs torch", "vs torch-all"), then per batch size
+our best row against both.
+
+  --model NAME  ${MODEL_NAMES.join(', ')} (default seed); PyTorch runs seed and vgg
   --json        print one JSON object instead of the table
   --profile     time per kernel, for one training and one inference step per backend
   --ablation    each of fer's optimisations cumulatively, with its per-kernel profile
@@ -27,6 +34,7 @@ a PyTorch reference of the same model and batch, side by side, and prints our th
     const { values: v } = await parseFlags(
       argv,
       {
+        model: { type: 'string' },
         json: { type: 'boolean' },
         profile: { type: 'boolean' },
         ablation: { type: 'boolean' },
@@ -47,6 +55,7 @@ a PyTorch reference of the same model and batch, side by side, and prints our th
       return name;
     });
     const result = await runBench({
+      model: choiceFlag('model', v.model, MODEL_NAMES, 'seed'),
       batches,
       backends,
       workers: v.workers === undefined ? undefined : intFlag('workers', v.workers, 0, 0, 64),

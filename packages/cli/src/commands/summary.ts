@@ -1,4 +1,4 @@
-import { buildModel, formatSummary, loadModel, MODEL_NAMES, selectBackend, summarizeModel } from '@fer/core';
+import { buildModel, formatSummary, loadModel, MODEL_NAMES, MODELS, selectBackend, summarizeModel } from '@fer/core';
 import path from 'node:path';
 import type { Command } from '../command.js';
 import { choiceFlag, parseFlags, userPath } from '../args.js';
@@ -6,9 +6,10 @@ import { choiceFlag, parseFlags, userPath } from '../args.js';
 export const summary: Command = {
   name: 'summary',
   summary: "print a model's layer table: output shapes, trainable and non-trainable parameters",
-  usage: `usage: fer summary [--model seed|simple] [--run DIR] [--json]
+  usage: `usage: fer summary [--model ${MODEL_NAMES.join('|')}] [--run DIR] [--json]
 
-  --model NAME  seed: the report's CNN (default); simple: its 3-layer CNN [64, 128, 512] for saliency
+  --model NAME  which model to build (default seed):
+${MODEL_NAMES.map((n) => `                  ${n.padEnd(7)} ${MODELS[n].description}`).join('\n')}
   --run DIR     summarise the model saved in a run directory instead
   --json        print the table as JSON`,
   async execute(argv) {

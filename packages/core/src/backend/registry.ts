@@ -2,10 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { fusedBatchNormGradientConfig } from './gradients/FusedBatchNorm.js';
 import { leakyReluGradientConfig } from './gradients/LeakyRelu.js';
 import { meanGradientConfig } from './gradients/Mean.js';
+import { reluGradientConfig } from './gradients/Relu.js';
+import { squareGradientConfig } from './gradients/Square.js';
 import { batchMatMulConfig } from './kernels/BatchMatMul.js';
+import { castConfig } from './kernels/Cast.js';
 import { conv2DConfig } from './kernels/Conv2D.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput.js';
+import { fusedBatchNormConfig } from './kernels/FusedBatchNorm.js';
 import { fusedConv2DConfig } from './kernels/FusedConv2D.js';
 import { fusedMatMulConfig } from './kernels/FusedMatMul.js';
 import { identityConfig } from './kernels/Identity.js';
@@ -19,6 +23,7 @@ import { ferBatchNormGradSumsConfig } from './ops/FerBatchNormGradSums.js';
 import { ferConv2DBiasConfig, ferConv2DBiasGradientConfig } from './ops/FerConv2DBias.js';
 import { ferLeakyReluGradConfig } from './ops/FerLeakyReluGrad.js';
 import { ferMeanGradConfig } from './ops/FerMeanGrad.js';
+import { ferScaledMulConfig } from './ops/FerScaledMul.js';
 
 /*
  * The one list of what fer adds to TensorFlow.js. Three kinds, each in its own folder:
@@ -43,6 +48,8 @@ export const KERNEL_OVERRIDES: tf.KernelConfig[] = [
   conv2DConfig,
   fusedConv2DConfig,
   fusedMatMulConfig,
+  castConfig,
+  fusedBatchNormConfig,
 ];
 
 /**
@@ -50,7 +57,7 @@ export const KERNEL_OVERRIDES: tf.KernelConfig[] = [
  * kernel name, not per backend, so each one uses fer's op where the backend has it and tfjs's formula
  * elsewhere.
  */
-export const GRADIENT_OVERRIDES: tf.GradConfig[] = [leakyReluGradientConfig, fusedBatchNormGradientConfig, meanGradientConfig];
+export const GRADIENT_OVERRIDES: tf.GradConfig[] = [leakyReluGradientConfig, fusedBatchNormGradientConfig, meanGradientConfig, reluGradientConfig, squareGradientConfig];
 
 export interface FerOp {
   name: string;
@@ -66,6 +73,7 @@ export const FER_OPS: FerOp[] = [
   { name: ferLeakyReluGradConfig.kernelName, kernel: wasmOnly(ferLeakyReluGradConfig) },
   { name: ferBatchNormGradSumsConfig.kernelName, kernel: wasmOnly(ferBatchNormGradSumsConfig) },
   { name: ferMeanGradConfig.kernelName, kernel: wasmOnly(ferMeanGradConfig) },
+  { name: ferScaledMulConfig.kernelName, kernel: wasmOnly(ferScaledMulConfig) },
   { name: ferConv2DBiasGradientConfig.kernelName, kernel: ferConv2DBiasConfig, gradient: ferConv2DBiasGradientConfig },
 ];
 

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { groupedRows } from '../kernels/Mean.js';
 import { FER_MEAN_GRAD } from '../ops/FerMeanGrad.js';
 
 /**
  * The gradient of a mean without tfjs's ones tensor: tfjs multiplies dy by ones(x.shape), filled by a
- * JavaScript loop (tf.moments in each BatchNorm layer).
+ * JavaScript loop (tf.moments in each BatchNorm layer, global average pooling).
  * Here dy / count is written to every row by our wasm kernel (FerMeanGrad) when the mean is over all
- * axes but the last (BatchNorm's case), else broadcast onto zeros(x.shape) by one Add. Same values.
+ * axes but the last (BatchNorm's case) or over NHWC's spatial axes (global average pooling), else
+ * broadcast onto zeros(x.shape) by one Add. Same values.
  */
 export const meanGradientConfig: tf.GradConfig = {
   kernelName: tf.Mean,
@@ -18,10 +20,9 @@ export const meanGradientConfig: tf.GradConfig = {
     const count = tf.util.sizeFromShape(reduceShape);
     return {
       x: () => {
-        const r = x.shape.length;
-        const leading = r >= 2 && axes.length === r - 1 && [...axes].sort((a, b) => a - b).every((a, i) => a === i);
-        if (leading && x.dtype === 'float32' && tf.getKernel(FER_MEAN_GRAD, tf.getBackend())) {
-          return tf.engine().runKernel(FER_MEAN_GRAD, { dy: tf.reshape(dy as tf.Tensor, [x.shape[r - 1]]) }, { shape: x.shape } as never) as tf.Tensor;
+        const g = groupedRows(x.shape, axes);
+        if (g && g.rows > 0 && x.dtype === 'float32' && tf.getKernel(FER_MEAN_GRAD, tf.getBackend())) {
+          return tf.engine().runKernel(FER_MEAN_GRAD, { dy: tf.reshape(dy as tf.Tensor, [g.groups * g.c]) }, { shape: x.shape } as never) as tf.Tensor;
         }
         const expanded = x.shape.slice();
         for (const a of axes) expanded[a] = 1;

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { callStock } from './stock.js';
 import { flags } from '../../flags.js';
 import { geometryOf, smallChannelsBackpropInput } from './small_channels.js';
-import { callKernel, dispose, heapF32, type TensorInfo, type WasmBackend } from '../wasm.js';
+import { nativeModule } from '../native/native.js';
+import { callKernel, dispose, heapF32, offsetOf, type TensorInfo, type WasmBackend } from '../wasm.js';
 
 /**
  * dL/dx of a 2-D convolution as one forward convolution on XNNPACK (the stock wasm kernel is a naive
@@ -33,9 +34,13 @@ function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInf
   const pb = h + top - dh;
   const pr = w + left - dw;
 
-  // W[kh,kw,ci,co] -> Wf[kh,kw,co,ci] = W[KH-1-kh, KW-1-kw, ci, co]
+  // W[kh,kw,ci,co] -> Wf[kh,kw,co,ci] = W[KH-1-kh, KW-1-kw, ci, co]: a transpose per tap (native where it loads)
   const wf = backend.makeOutput([kh, kw, co, ci], 'float32');
-  {
+  const mod = nativeModule(backend);
+  if (mod) {
+    const [src, dst] = [offsetOf(backend, filter), offsetOf(backend, wf)];
+    for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) mod.transpose2d(src + ((kh - 1 - a) * kw + (kw - 1 - b)) * ci * co * 4, dst + (a * kw + b) * co * ci * 4, ci, co);
+  } else {
     const src = heapF32(backend, filter);
     const dst = heapF32(backend, wf);
     for (let a = 0; a < kh; a++) {

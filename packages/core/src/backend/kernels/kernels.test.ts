@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels } from '../registry.js';
+import { registerWasmTrainingKernels, useFerKernels } from '../registry.js';
 import { maxRelDiff, randomArray, runOn } from '../test_util.js';
 import { nativeCalls } from '../native/native.js';
 import { withFlags } from '../../flags.js';
@@ -236,6 +236,14 @@ describe('LeakyRelu and Mean', () => {
     [[300, 4], [0], false],
     [[4, 5, 6], [1], false],
     [[4, 5, 3], [0, 1], false],
+    // global average pooling (axes [1, 2] of NHWC): per-image SIMD sums; odd channel counts and other runs go to the stock kernel
+    [[4, 5, 6, 8], [1, 2], false],
+    [[4, 5, 6, 8], [2, 1], true],
+    [[3, 6, 6, 12], [1, 2], false],
+    [[2, 3, 3, 6], [1, 2], false],
+    [[2, 3, 3, 4], [1], false],
+    [[2, 3, 3, 4], [0, 2], false],
+    [[2, 3, 4, 5, 8], [2, 3], false],
   ] as [number[], number[], boolean][])('Mean %j axes %j keepDims %s matches the cpu backend', async (shape, axis, keepDims) => {
     const x = input(shape, 21);
     const [ref] = await runOn('cpu', 'Mean', { x }, { axis, keepDims });
@@ -261,3 +269,148 @@ describe('MaxPool', () => {
     expect(maxRelDiff(got.values, ref.values)).toBe(0);
   });
 });
+
+describe('Cast', () => {
+  it('to the dtype a tensor has shares its data; real casts still convert', async () => {
+    const x = input([3, 5], 23);
+    const [same] = await runOn('wasm', 'Cast', { x }, { dtype: 'float32' });
+    expect(Array.from(same.values)).toEqual(Array.from(x.values));
+    const [ref] = await runOn('cpu', 'Cast', { x }, { dtype: 'int32' });
+    const [got] = await runOn('wasm', 'Cast', { x }, { dtype: 'int32' });
+    expect(Array.from(got.values)).toEqual(Array.from(ref.values));
+    // shared, not copied: no new buffer in the backend, and disposing the cast leaves the source intact
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+    const t = tf.tensor(x.values, x.shape);
+    const buffers = tf.engine().backend.numDataIds();
+    const c = tf.cast(t, 'float32');
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    c.dispose();
+    expect(Array.from(t.dataSync())).toEqual(Array.from(x.values));
+    t.dispose();
+  });
+});
+
+describe.each(simdModes)('FusedBatchNorm (%s)', (_, mode) => {
+  // [x shape, statistics shape, with scale, with offset]
+  it.each([
+    [[2, 5, 5, 8], [8], true, true],
+    [[3, 4, 12], [12], true, false],
+    [[2, 3, 3, 8], [1, 1, 1, 8], false, true],
+    [[2, 3, 3, 8], [8], false, false],
+    [[2, 3, 3, 6], [6], true, true], // c % 4 != 0: the stock kernel
+  ] as [number[], number[], boolean, boolean][])('x %j statistics %j scale %s offset %s matches the cpu backend', (shape, statShape, withScale, withOffset) =>
+    withSimd(mode, async () => {
+      const x = input(shape, 29);
+      const mean = input(statShape, 30);
+      const variance = input(statShape, 31);
+      variance.values = variance.values.map((v) => v + 1.5); // positive
+      const inputs: Record<string, { values: Float32Array; shape: number[] }> = { x, mean, variance };
+      if (withScale) inputs.scale = input(statShape, 32);
+      if (withOffset) inputs.offset = input(statShape, 33);
+      const [ref] = await runOn('cpu', 'FusedBatchNorm', inputs, { varianceEpsilon: 1e-5 });
+      const [got] = await runOn('wasm', 'FusedBatchNorm', inputs, { varianceEpsilon: 1e-5 });
+      expect(got.shape).toEqual(ref.shape);
+      expect(maxRelDiff(got.values, ref.values)).toBeLessThan(2e-6);
+    })(),
+  );
+});
+
+describe.each(simdModes)('FerScaledMul (%s)', (_, mode) => {
+  it(
+    'is a * b * scale, including a tail that is not a multiple of 4',
+    withSimd(mode, async () => {
+      const a = input([3, 7], 34);
+      const b = input([3, 7], 35);
+      const [got] = await runOn('wasm', 'FerScaledMul', { a, b }, { scale: 2 });
+      expect(
+        maxRelDiff(
+          got.values,
+          a.values.map((v, i) => v * b.values[i] * 2),
+        ),
+      ).toBe(0);
+    }),
+  );
+});
+
+describe('FerMeanGrad', () => {
+  it.each([
+    [[4, 3, 8], [8]],
+    [[2, 3, 3, 4], [2 * 4]],
+    [[2, 3, 3, 5], [2 * 5]],
+  ] as [number[], number[]][])('fills shape %j from dy %j: dy of its group / rows on every row', async (shape, dyShape) => {
+    const dy = input(dyShape, 24);
+    const [got] = await runOn('wasm', 'FerMeanGrad', { dy }, { shape });
+    const c = shape[shape.length - 1];
+    const groups = dyShape[0] / c;
+    const rows = shape.reduce((a, b) => a * b, 1) / c / groups;
+    const want = new Float32Array(got.values.length);
+    for (let g = 0; g < groups; g++) for (let r = 0; r < rows; r++) for (let j = 0; j < c; j++) want[(g * rows + r) * c + j] = dy.values[g * c + j] / rows;
+    expect(got.shape).toEqual(shape);
+    expect(maxRelDiff(got.values, want)).toBeLessThan(1e-6);
+  });
+});
+
+/** Gradients of a vgg block's tail: ReLU -> BatchNorm (training-mode moments) -> ReLU -> global average pool, as arrays. */
+async function vggTailGrads(backend: string): Promise<Float32Array[]> {
+  if (backend === 'wasm') registerWasmTrainingKernels();
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const values = randomArray(3 * 5 * 4 * 8, 25);
+    values[0] = 0; // ReLU's kink: no gradient, as tfjs's step(0) = 0
+    const x = tf.tensor4d(values, [3, 5, 4, 8]);
+    const gamma = tf.tensor1d(randomArray(8, 26));
+    const beta = tf.tensor1d(randomArray(8, 27));
+    const w = tf.tensor2d(randomArray(3 * 8, 28), [3, 8]);
+    const f = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const a = tf.relu(xx);
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      const y = tf.relu(tf.batchNorm(a, mean, variance, b, g, 1e-5));
+      return tf.sum(tf.mul(tf.mean(y, [1, 2]), w));
+    };
+    return tf
+      .grads(f)([x, gamma, beta])
+      .map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+describe('gradient overrides (Relu, Mean over [1, 2])', () => {
+  it('give tfjs’s own gradients of ReLU -> moments -> batchNorm -> ReLU -> global average pool', async () => {
+    useFerKernels(() => false); // tfjs's own gradients for the reference
+    const ref = await vggTailGrads('cpu');
+    useFerKernels(() => true);
+    const got = await vggTailGrads('wasm');
+    const onCpu = await vggTailGrads('cpu'); // the overrides' fallbacks where fer's ops are missing
+    for (let i = 0; i < ref.length; i++) {
+      expect(maxRelDiff(got[i], ref[i])).toBeLessThan(1e-4);
+      expect(maxRelDiff(onCpu[i], ref[i])).toBeLessThan(1e-4);
+    }
+  });
+
+  it('run as fer’s one-pass kernels on wasm: FerLeakyReluGrad (no Step), FerMeanGrad for the pool', async () => {
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+    const prof = await tf.profile(() => {
+      tf.dispose(vggTailGradsSync());
+    });
+    const names = prof.kernels.map((k) => k.name);
+    expect(names.filter((n) => n === 'FerLeakyReluGrad')).toHaveLength(2);
+    expect(names).not.toContain('Step');
+    expect(names.filter((n) => n === 'FerMeanGrad').length).toBeGreaterThanOrEqual(3); // the pool's, and the moments' two
+    expect(names.filter((n) => n === 'FerScaledMul')).toHaveLength(1); // the moments' square
+  });
+});
+
+function vggTailGradsSync(): tf.Tensor[] {
+  const x = tf.tensor4d(randomArray(3 * 5 * 4 * 8, 25), [3, 5, 4, 8]);
+  const g = tf.tensor1d(randomArray(8, 26));
+  const b = tf.tensor1d(randomArray(8, 27));
+  const f = (xx: tf.Tensor) => {
+    const a = tf.relu(xx);
+    const { mean, variance } = tf.moments(a, [0, 1, 2]);
+    return tf.sum(tf.mean(tf.relu(tf.batchNorm(a, mean, variance, b, g, 1e-5)), [1, 2]));
+  };
+  const out = tf.grads(f)([x]);
+  tf.dispose([x, g, b]);
+  return out;
+}

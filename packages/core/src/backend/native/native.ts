@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NATIVE_WASM_BASE64 } from './native_wasm.js';
 import { flags } from '../../flags.js';
-import { dispose, heapModuleLoader, offsetOf, type TensorInfo, type WasmBackend } from '../wasm.js';
+import { dispose, heapF32, heapModuleLoader, offsetOf, type TensorInfo, type WasmBackend } from '../wasm.js';
 
 /**
  * fer's native kernels (native.c, compiled to WebAssembly SIMD), bound to the tfjs wasm backend's memory,
@@ -100,22 +100,64 @@ function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo)
   );
 }
 
-/** Tiles per block: the block's transformed input and products (36 * tb * (ci + co) floats) stay within ~768 KB of cache. */
-function tileBlock(ci: number, co: number, tiles: number): number {
-  const tb = flags.winogradTileBlock > 0 ? flags.winogradTileBlock : Math.max(16, Math.floor(5461 / (ci + co)));
+/**
+ * Switches for tests and measurements (both on): small 'same' convolutions through a mosaic (mosaicFor),
+ * and whole-batch tile blocks for forward passes with a transformed filter over 6 MB (tileBlock).
+ */
+export const winogradOptions = { mosaic: true, wholeBatchBlocks: true };
+
+/**
+ * Tiles per block. By default the block's transformed input and products (36 * tb * (ci + co) floats)
+ * stay within ~768 KB of cache. A forward pass streams all of the transformed filter U (36 * ci * co
+ * floats) once per block, though, and where U outgrows the last-level cache share (over 6 MB: 256 x 256
+ * channels, vgg's last stage, 9.4 MB) that dominates; there blocks grow until one position's slice of
+ * the input or the products (tb * max(ci, co) floats) fills 256 KB. At 6x6 and batch 64 that is one
+ * block, and the pass takes half the time of blocks of 16 tiles. (128 x 256 channels gain nothing, nor
+ * does the filter gradient, which keeps its products in cache.)
+ */
+function tileBlock(ci: number, co: number, tiles: number, forward = false): number {
+  let tb = flags.winogradTileBlock > 0 ? flags.winogradTileBlock : Math.max(16, Math.floor(5461 / (ci + co)));
+  if (forward && winogradOptions.wholeBatchBlocks && flags.winogradTileBlock === 0 && 36 * ci * co * 4 > 6 * 2 ** 20) tb = Math.max(tb, Math.floor(65536 / Math.max(ci, co)));
   return Math.max(1, Math.min(tiles, tb));
 }
 
-function tileCount(info: tf.backend_util.Conv2DInfo): number {
-  return info.batchSize * Math.ceil(info.outHeight / 4) * Math.ceil(info.outWidth / 4);
+/** A Winograd convolution's geometry: NHWC x [n, h, w, ci] -> y [n, oh, ow, co], 3x3, stride 1, padding padT/padL. */
+interface WinoGeometry {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  oh: number;
+  ow: number;
+  co: number;
+  padT: number;
+  padL: number;
+}
+
+function geometryOf(info: tf.backend_util.Conv2DInfo): WinoGeometry {
+  return {
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    ci: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    co: info.outChannels,
+    padT: info.padInfo.top,
+    padL: info.padInfo.left,
+  };
+}
+
+function tileCount(g: WinoGeometry): number {
+  return g.n * Math.ceil(g.oh / 4) * Math.ceil(g.ow / 4);
 }
 
 /** y = conv3x3(x, filter) (+ bias), NHWC, for a geometry winogradApplies accepts. */
-function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, g: WinoGeometry): TensorInfo {
   const m = nativeModule(backend)!;
   nativeCalls.winograd++;
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  const tb = tileBlock(ci, co, tileCount(info));
+  const { n, h, w, ci, oh, ow, co } = g;
+  const tb = tileBlock(ci, co, tileCount(g), true);
   const y = backend.makeOutput([n, oh, ow, co], 'float32');
   const U = backend.makeOutput([36 * ci * co], 'float32');
   const V = backend.makeOutput([36 * tb * ci], 'float32');
@@ -135,8 +177,8 @@ function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo,
     oh,
     ow,
     co,
-    info.padInfo.top,
-    info.padInfo.left,
+    g.padT,
+    g.padL,
     tb,
   );
   dispose(backend, U, V, M);
@@ -144,34 +186,109 @@ function winogradConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo,
 }
 
 /** dL/dfilter [3, 3, ci, co] of y = conv3x3(x, filter) given dy, for a geometry winogradApplies accepts. */
-function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+function winogradFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, g: WinoGeometry): TensorInfo {
   const m = nativeModule(backend)!;
   nativeCalls.winograd++;
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
-  const tb = tileBlock(ci, co, tileCount(info));
+  const { n, h, w, ci, oh, ow, co } = g;
+  const tb = tileBlock(ci, co, tileCount(g));
   const dg = backend.makeOutput([3, 3, ci, co], 'float32');
   const dU = backend.makeOutput([36 * ci * co], 'float32');
   const V = backend.makeOutput([36 * tb * ci], 'float32');
   const dM = backend.makeOutput([36 * tb * co], 'float32');
-  m.filterGrad(
-    offsetOf(backend, x),
-    offsetOf(backend, dy),
-    offsetOf(backend, dU),
-    offsetOf(backend, V),
-    offsetOf(backend, dM),
-    n,
-    h,
-    w,
-    ci,
-    oh,
-    ow,
-    co,
-    info.padInfo.top,
-    info.padInfo.left,
-    tb,
-  );
+  m.filterGrad(offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, dU), offsetOf(backend, V), offsetOf(backend, dM), n, h, w, ci, oh, ow, co, g.padT, g.padL, tb);
   m.filterBack(offsetOf(backend, dU), offsetOf(backend, dg), ci, co);
   dispose(backend, dU, V, dM);
+  return dg;
+}
+
+/**
+ * Small images in a mosaic. A 6x6 output (vgg's last stage) takes 2x2 Winograd tiles of 4x4: 64
+ * outputs computed for 36 kept. For 'same' 3x3 convolutions the images can instead be laid side by side
+ * in an R x C grid, one zero row and column between neighbours (each image's padding, shared), and
+ * convolved as one large 'valid' image: for 6x6 images and batch 32 (4 x 8) 98 tiles instead of 128, for
+ * batch 64 (8 x 8) 196 instead of 256. The rows and columns between images are computed and dropped; the
+ * filter gradient sees zeros there in dy, so it sums exactly the images' own positions.
+ */
+interface Mosaic {
+  rows: number;
+  cols: number;
+  /** The mosaic input: [1, rows * (h + 1) + 1, cols * (w + 1) + 1, ci]. */
+  input: WinoGeometry;
+}
+
+export function mosaicFor(g: WinoGeometry): Mosaic | undefined {
+  const same = g.padT === 1 && g.padL === 1 && g.oh === g.h && g.ow === g.w;
+  if (!winogradOptions.mosaic || !same || g.n < 2) return undefined;
+  const tiles = (r: number, c: number) => Math.ceil((r * (g.h + 1) - 1) / 4) * Math.ceil((c * (g.w + 1) - 1) / 4);
+  let best: { rows: number; cols: number; tiles: number } | undefined;
+  for (let rows = 1; rows <= g.n; rows++) {
+    const cols = Math.ceil(g.n / rows);
+    const t = tiles(rows, cols);
+    if (!best || t < best.tiles) best = { rows, cols, tiles: t };
+  }
+  // worth two copies only where it saves a sixth of the tiles (never for 12x12 or 24x24, whole tiles already)
+  if (!best || best.tiles > (5 / 6) * tileCount(g)) return undefined;
+  const mh = best.rows * (g.h + 1) + 1;
+  const mw = best.cols * (g.w + 1) + 1;
+  return { rows: best.rows, cols: best.cols, input: { n: 1, h: mh, w: mw, ci: g.ci, oh: mh - 2, ow: mw - 2, co: g.co, padT: 0, padL: 0 } };
+}
+
+/**
+ * Copies images [n, h, w, c] into a zeroed mosaic [mh, mw, c]: image b at grid cell (b / cols, b % cols),
+ * its top-left at (at + row * (h + 1), at + col * (w + 1)) (at = 1 for an input mosaic, 0 for an output one).
+ */
+function toMosaic(backend: WasmBackend, src: TensorInfo, mz: Mosaic, mh: number, mw: number, at: number): TensorInfo {
+  const [n, h, w, c] = src.shape;
+  const out = backend.makeOutput([1, mh, mw, c], 'float32');
+  const s = heapF32(backend, src);
+  const d = heapF32(backend, out);
+  d.fill(0);
+  for (let b = 0; b < n; b++) {
+    const r = Math.floor(b / mz.cols);
+    const col = b - r * mz.cols;
+    for (let i = 0; i < h; i++) {
+      const from = (b * h + i) * w * c;
+      d.set(s.subarray(from, from + w * c), ((at + r * (h + 1) + i) * mw + at + col * (w + 1)) * c);
+    }
+  }
+  return out;
+}
+
+/** The images [n, h, w, c] back out of an output mosaic [mh, mw, c] (the inverse of toMosaic with at = 0). */
+function fromMosaic(backend: WasmBackend, src: TensorInfo, mz: Mosaic, n: number, h: number, w: number): TensorInfo {
+  const [, , mw, c] = src.shape;
+  const out = backend.makeOutput([n, h, w, c], 'float32');
+  const s = heapF32(backend, src);
+  const d = heapF32(backend, out);
+  for (let b = 0; b < n; b++) {
+    const r = Math.floor(b / mz.cols);
+    const col = b - r * mz.cols;
+    for (let i = 0; i < h; i++) {
+      const from = ((r * (h + 1) + i) * mw + col * (w + 1)) * c;
+      d.set(s.subarray(from, from + w * c), (b * h + i) * w * c);
+    }
+  }
+  return out;
+}
+
+function winogradConv2DAuto(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, g: WinoGeometry): TensorInfo {
+  const mz = mosaicFor(g);
+  if (!mz) return winogradConv2D(backend, x, filter, bias, g);
+  const xm = toMosaic(backend, x, mz, mz.input.h, mz.input.w, 1);
+  const ym = winogradConv2D(backend, xm, filter, bias, mz.input);
+  dispose(backend, xm);
+  const y = fromMosaic(backend, ym, mz, g.n, g.oh, g.ow);
+  dispose(backend, ym);
+  return y;
+}
+
+function winogradFilterGradAuto(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, g: WinoGeometry): TensorInfo {
+  const mz = mosaicFor(g);
+  if (!mz) return winogradFilterGrad(backend, x, dy, g);
+  const xm = toMosaic(backend, x, mz, mz.input.h, mz.input.w, 1);
+  const dym = toMosaic(backend, dy, mz, mz.input.oh, mz.input.ow, 0);
+  const dg = winogradFilterGrad(backend, xm, dym, mz.input);
+  dispose(backend, xm, dym);
   return dg;
 }
 
@@ -253,14 +370,14 @@ function oneChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInf
 
 /** y = conv(x, filter) (+ bias) by Winograd or the one-channel loops where one applies; undefined otherwise. */
 export function nativeConv2D(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, info: tf.backend_util.Conv2DInfo): TensorInfo | undefined {
-  if (winogradApplies(backend, info)) return winogradConv2D(backend, x, filter, bias, info);
+  if (winogradApplies(backend, info)) return winogradConv2DAuto(backend, x, filter, bias, geometryOf(info));
   if (oneChannelApplies(backend, info)) return oneChannelConv2D(backend, x, filter, bias, info);
   return undefined;
 }
 
 /** dL/dfilter by Winograd or the one-channel loops where one applies; undefined otherwise. */
 export function nativeFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo | undefined {
-  if (winogradApplies(backend, info)) return winogradFilterGrad(backend, x, dy, info);
+  if (winogradApplies(backend, info)) return winogradFilterGradAuto(backend, x, dy, geometryOf(info));
   if (oneChannelApplies(backend, info, true)) return oneChannelFilterGrad(backend, x, dy, info);
   return undefined;
 }

@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { maxRelDiff, randomArray, runOn } from '../test_util.js';
-import { flags } from '../../flags.js';
-import { nativeCalls } from './native.js';
+import { flags, withFlags } from '../../flags.js';
+import { mosaicFor, nativeCalls } from './native.js';
 import { NATIVE_SOURCE_SHA256 } from './native_wasm.js';
 
 // [n, h, w, ci, co, pad]: whole and partial 4x4 output tiles, 'same' and 'valid', channel counts that
@@ -43,6 +43,68 @@ describe.each(cases)('Winograd F(4x4,3x3) n=%i h=%i w=%i ci=%i co=%i %s', (n, h,
   // With few input channels the input gradient is a matrix product instead (small_channels.ts).
   it('Conv2DBackpropInput matches the cpu backend', () => compare('Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: [n, h, w, ci] }, ci > flags.smallChannelGradMax));
   it('Conv2DBackpropFilter matches the cpu backend', () => compare('Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: [3, 3, ci, co] }));
+});
+
+describe('Winograd with a transformed filter over 6 MB (vgg: 256 -> 256 channels)', () => {
+  it('takes blocks of every tile in the forward pass, with the same results as cache-sized blocks and as the cpu backend', async () => {
+    const [n, h, ci, co] = [5, 5, 256, 256]; // 20 tiles: one block where cache-sized blocks hold 16
+    const x = { values: randomArray(n * h * h * ci, 41), shape: [n, h, h, ci] };
+    const filter = { values: randomArray(9 * ci * co, 42), shape: [3, 3, ci, co] };
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+    const [ref] = await runOn('cpu', 'Conv2D', { x, filter }, attrs);
+    const before = nativeCalls.winograd;
+    const [got] = await runOn('wasm', 'Conv2D', { x, filter }, attrs);
+    expect(nativeCalls.winograd).toBeGreaterThan(before);
+    const [blocked] = await withFlags({ winogradTileBlock: 16 }, () => runOn('wasm', 'Conv2D', { x, filter }, attrs));
+    expect(Array.from(got.values)).toEqual(Array.from(blocked.values)); // blocking only reorders the tiles
+    // F(4x4, 3x3) rounds more than a direct sum: 2,304 terms per output agree to 1e-4 of the outputs' scale
+    const scale = ref.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(
+      maxRelDiff(
+        got.values.map((v) => v / scale),
+        ref.values.map((v) => v / scale),
+      ),
+    ).toBeLessThan(1e-4);
+  });
+});
+
+describe('Winograd on small images as one mosaic', () => {
+  // [n, h, ci, co]: 6x6 (vgg's last stage; 8 images: a 3 x 3 grid with an empty cell), 2x2; 'same' padding
+  it.each([
+    [8, 6, 8, 12],
+    [32, 6, 8, 8],
+    [16, 2, 8, 4],
+  ])('n=%i h=w=%i ci=%i co=%i: forward, input and filter gradients as the cpu backend, through the mosaic', async (n, h, ci, co) => {
+    const g = { n, h, w: h, ci, oh: h, ow: h, co, padT: 1, padL: 1 };
+    expect(mosaicFor(g)).toBeDefined();
+    const x = { values: randomArray(n * h * h * ci, 51), shape: [n, h, h, ci] };
+    const filter = { values: randomArray(9 * ci * co, 52), shape: [3, 3, ci, co] };
+    const bias = { values: randomArray(co, 53), shape: [co] };
+    const dy = { values: randomArray(n * h * h * co, 54), shape: [n, h, h, co] };
+    const common = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+    const runs: [string, Record<string, { values: Float32Array; shape: number[] }>, Record<string, unknown>][] = [
+      ['FusedConv2D', { x, filter, bias }, { ...common, activation: 'linear' }],
+      ['Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: [n, h, h, ci] }],
+      ['Conv2DBackpropFilter', { x, dy }, { ...common, filterShape: [3, 3, ci, co] }],
+    ];
+    for (const [kernel, inputs, attrs] of runs) {
+      const [ref] = await runOn('cpu', kernel, inputs, attrs);
+      const before = nativeCalls.winograd;
+      const [got] = await runOn('wasm', kernel, inputs, attrs);
+      expect(nativeCalls.winograd, kernel).toBeGreaterThan(before);
+      expect(got.shape).toEqual(ref.shape);
+      expect(maxRelDiff(got.values, ref.values), kernel).toBeLessThan(1e-4);
+    }
+  });
+
+  it('only where it saves tiles: not for whole tiles (12x12, 24x24), valid padding or one image', () => {
+    const g = (n: number, h: number, pad: number) => ({ n, h, w: h, ci: 4, oh: pad ? h : h - 2, ow: pad ? h : h - 2, co: 4, padT: pad, padL: pad });
+    expect(mosaicFor(g(32, 6, 1))).toMatchObject({ rows: 3, cols: 11 }); // 95 tiles instead of 128
+    expect(mosaicFor(g(32, 12, 1))).toBeUndefined();
+    expect(mosaicFor(g(32, 24, 1))).toBeUndefined();
+    expect(mosaicFor(g(32, 6, 0))).toBeUndefined();
+    expect(mosaicFor(g(1, 6, 1))).toBeUndefined();
+  });
 });
 
 describe('Winograd falls back to XNNPACK', () => {

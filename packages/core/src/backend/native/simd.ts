@@ -16,6 +16,10 @@ export interface SimdKernels {
   leakyRelu(x: number, y: number, n: number, alpha: number): void;
   /** col2im of one input channel from t [P, kh*kw] into a zeroed dx [n, h, w, 1]. */
   col2im1(t: number, dx: number, n: number, h: number, w: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
+  /** y [rows, c] = (x - m [c]) * a [c] + b [c] per channel (c % 4 == 0): BatchNorm's normalisation. */
+  channelAffine(x: number, m: number, a: number, b: number, y: number, rows: number, c: number): void;
+  /** y = a * b * s elementwise, n floats. */
+  scaledMul(a: number, b: number, y: number, n: number, s: number): void;
 }
 
 const load = heapModuleLoader(
@@ -28,6 +32,8 @@ const load = heapModuleLoader(
     col2im1: e.col2im_1ch,
     leakyRelu: e.leaky_relu,
     maxPool2x2: e.max_pool_2x2,
+    channelAffine: e.channel_affine,
+    scaledMul: e.scaled_mul,
   }),
 );
 

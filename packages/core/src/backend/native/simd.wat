@@ -270,4 +270,45 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bl)))
   )
+;; y[r][j] = (x[r][j] - m[j]) * a[j] + b[j] for $rows rows of $c floats (c a multiple of 4): BatchNorm's
+  ;; normalisation with per-channel m = mean, a = scale / sqrt(variance + eps) and b = offset, one pass.
+  (func (export "channel_affine") (param $x i32) (param $m i32) (param $a i32) (param $b i32) (param $y i32) (param $rows i32) (param $c i32)
+    (local $o i32) (local $end i32) (local $j i32) (local $c4 i32)
+    (local.set $c4 (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.mul (local.get $rows) (local.get $c4)))
+    (block $rd (loop $rl
+      (br_if $rd (i32.ge_u (local.get $o) (local.get $end)))
+      (local.set $j (i32.const 0))
+      (block $cd (loop $cl
+        (br_if $cd (i32.ge_u (local.get $j) (local.get $c4)))
+        (v128.store (i32.add (local.get $y) (i32.add (local.get $o) (local.get $j)))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.sub (v128.load (i32.add (local.get $x) (i32.add (local.get $o) (local.get $j))))
+                         (v128.load (i32.add (local.get $m) (local.get $j))))
+              (v128.load (i32.add (local.get $a) (local.get $j))))
+            (v128.load (i32.add (local.get $b) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $cl)))
+      (local.set $o (i32.add (local.get $o) (local.get $c4)))
+      (br $rl)))
+  )
+;; y = a * b * s elementwise, n floats: the gradient of a square, dy * 2x, in one pass.
+  (func (export "scaled_mul") (param $a i32) (param $b i32) (param $y i32) (param $n i32) (param $s f32)
+    (local $o i32) (local $end4 i32) (local $end i32) (local $sv v128)
+    (local.set $sv (f32x4.splat (local.get $s)))
+    (local.set $end4 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $o) (local.get $end4)))
+      (v128.store (i32.add (local.get $y) (local.get $o))
+        (f32x4.mul (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $o))) (v128.load (i32.add (local.get $b) (local.get $o)))) (local.get $sv)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $l)))
+    (block $d2 (loop $l2
+      (br_if $d2 (i32.ge_u (local.get $o) (local.get $end)))
+      (f32.store (i32.add (local.get $y) (local.get $o))
+        (f32.mul (f32.mul (f32.load (i32.add (local.get $a) (local.get $o))) (f32.load (i32.add (local.get $b) (local.get $o)))) (local.get $s)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $l2))))
 )
