@@ -14,6 +14,8 @@
  * | unfusedInputConv    | FER_FUSED_INPUT_CONV=1 (off)   | the first conv layer as fer's conv+bias op, which skips dL/d(images)           |
  * | smallChannelGradMax | FER_SMALL_CHANNEL_GRAD_MAX=N   | conv gradients with at most N input channels as matrix products (0: off)      |
  * | winogradTileBlock   | FER_WINOGRAD_TILE_BLOCK=N      | Winograd tiles per block (0: sized for the cache from the channel counts)     |
+ * | winogradMosaic      | FER_NO_WINOGRAD_MOSAIC=1       | small 'same' images laid side by side as one image for Winograd (fewer tiles) |
+ * | wholeBatchBlocks    | FER_NO_WHOLE_BATCH_BLOCKS=1    | Winograd forward passes with a filter over 6 MB take the batch as one block  |
  */
 export interface Flags {
   winograd: boolean;
@@ -24,6 +26,8 @@ export interface Flags {
   unfusedInputConv: boolean;
   smallChannelGradMax: number;
   winogradTileBlock: number;
+  winogradMosaic: boolean;
+  wholeBatchBlocks: boolean;
 }
 
 /** The defaults, before the environment. */
@@ -36,6 +40,8 @@ export const DEFAULT_FLAGS: Readonly<Flags> = Object.freeze({
   unfusedInputConv: true,
   smallChannelGradMax: 4,
   winogradTileBlock: 0,
+  winogradMosaic: true,
+  wholeBatchBlocks: true,
 });
 
 /** The environment variable of each flag: set to 1 it turns a boolean flag off; a number sets a numeric one. */
@@ -48,6 +54,8 @@ export const FLAG_ENV: Readonly<Record<keyof Flags, string>> = Object.freeze({
   unfusedInputConv: 'FER_FUSED_INPUT_CONV',
   smallChannelGradMax: 'FER_SMALL_CHANNEL_GRAD_MAX',
   winogradTileBlock: 'FER_WINOGRAD_TILE_BLOCK',
+  winogradMosaic: 'FER_NO_WINOGRAD_MOSAIC',
+  wholeBatchBlocks: 'FER_NO_WHOLE_BATCH_BLOCKS',
 });
 
 /** The flags as the environment sets them over the defaults. */

@@ -101,12 +101,6 @@ function winogradApplies(backend: WasmBackend, info: tf.backend_util.Conv2DInfo)
 }
 
 /**
- * Switches for tests and measurements (both on): small 'same' convolutions through a mosaic (mosaicFor),
- * and whole-batch tile blocks for forward passes with a transformed filter over 6 MB (tileBlock).
- */
-export const winogradOptions = { mosaic: true, wholeBatchBlocks: true };
-
-/**
  * Tiles per block. By default the block's transformed input and products (36 * tb * (ci + co) floats)
  * stay within ~768 KB of cache. A forward pass streams all of the transformed filter U (36 * ci * co
  * floats) once per block, though, and where U outgrows the last-level cache share (over 6 MB: 256 x 256
@@ -117,7 +111,7 @@ export const winogradOptions = { mosaic: true, wholeBatchBlocks: true };
  */
 function tileBlock(ci: number, co: number, tiles: number, forward = false): number {
   let tb = flags.winogradTileBlock > 0 ? flags.winogradTileBlock : Math.max(16, Math.floor(5461 / (ci + co)));
-  if (forward && winogradOptions.wholeBatchBlocks && flags.winogradTileBlock === 0 && 36 * ci * co * 4 > 6 * 2 ** 20) tb = Math.max(tb, Math.floor(65536 / Math.max(ci, co)));
+  if (forward && flags.wholeBatchBlocks && flags.winogradTileBlock === 0 && 36 * ci * co * 4 > 6 * 2 ** 20) tb = Math.max(tb, Math.floor(65536 / Math.max(ci, co)));
   return Math.max(1, Math.min(tiles, tb));
 }
 
@@ -218,7 +212,7 @@ interface Mosaic {
 
 export function mosaicFor(g: WinoGeometry): Mosaic | undefined {
   const same = g.padT === 1 && g.padL === 1 && g.oh === g.h && g.ow === g.w;
-  if (!winogradOptions.mosaic || !same || g.n < 2) return undefined;
+  if (!flags.winogradMosaic || !same || g.n < 2) return undefined;
   const tiles = (r: number, c: number) => Math.ceil((r * (g.h + 1) - 1) / 4) * Math.ceil((c * (g.w + 1) - 1) / 4);
   let best: { rows: number; cols: number; tiles: number } | undefined;
   for (let rows = 1; rows <= g.n; rows++) {
