@@ -1,31 +1,15 @@
-import type { AugmentOptions } from '../data/augment.js';
 import { FerError } from '../errors.js';
-import type { OptimizerName } from './optimizers.js';
-import type { LrSchedule } from './schedules.js';
+import type { RunConfig } from '../rundir/run-json.js';
 
 /** What a recipe chooses: everything about how to train, nothing about which data. Flags override any of it. */
-export interface Recipe {
-  description: string;
-  model: string;
-  epochs: number;
-  batch: number;
-  lr: number;
-  lrSchedule: LrSchedule;
-  warmupEpochs?: number;
-  optimizer: OptimizerName;
-  momentum?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
-  labelSmoothing?: number;
-  dropout?: number;
-  augment?: AugmentOptions;
-}
+export type Recipe = { description: string } & Pick<RunConfig, 'model' | 'epochs' | 'batch' | 'lr' | 'lrSchedule'> &
+  Pick<RunConfig, 'warmupEpochs' | 'optimizer' | 'momentum' | 'nesterov' | 'weightDecay' | 'labelSmoothing' | 'dropout' | 'augment'>;
 
 /**
  * fer train's recipes by name. `report` is the homework's (the default with --data); `strong` is chosen
  * for accuracy on unseen faces within two hours on a 2-core CPU: the vgg model, random crops, flips and
  * small rotations, SGD with Nesterov momentum and weight decay, a warm-up then cosine to zero, label
- * smoothing (docs/training.md has the ablation and the wall time).
+ * smoothing (docs/training.md describes it).
  */
 export const RECIPES = {
   report: {
