@@ -28,3 +28,4 @@ export type { BatchGradients, LossOptions } from './training/gradients.js';
 export { createLocalStepper, type BatchStepper } from './training/stepper.js';
 export { createDataParallelStepper, shareSizes, type DataParallelStepper, type StepperOptions } from './training/parallel/stepper.js';
 export * from './analysis/index.js';
+export * from './detect/index.js';

@@ -1,28 +1,67 @@
 import { writeFile } from 'node:fs/promises';
-import { EMOTIONS, FerError, PIXELS_PER_IMAGE, describePredictions, loadDataset, loadFaceImage, loadRunEnsemble, predictFaces, submissionCsv } from '@fer/core';
+import path from 'node:path';
+import {
+  EMOTIONS,
+  FACE_DETECTORS,
+  FerError,
+  NO_FACE_EXIT_CODE,
+  PIXELS_PER_IMAGE,
+  type DetectedFace,
+  type FacePrediction,
+  describePredictions,
+  facesInPhoto,
+  loadDataset,
+  loadFaceImage,
+  loadPhoto,
+  loadRunEnsemble,
+  predictFaces,
+  submissionCsv,
+  writeAnnotatedPhoto,
+} from '@fer/core';
 import type { Command } from '../command.js';
-import { backendFlag, intFlag, parseFlags, userPath } from '../args.js';
+import { backendFlag, choiceFlag, intFlag, numberFlag, parseFlags, userPath } from '../args.js';
 import { ensembleInputs, ensembleLines, runsFlag } from './evaluate.js';
 
-const USAGE = `usage: fer predict --run DIR [--run DIR2 ...] face.jpg [more images ...] [--json]
+/** Images no larger than this on either side are taken as one cropped face, unless --detect. */
+const CROPPED_FACE_MAX_SIDE = 128;
+
+const USAGE = `usage: fer predict --run DIR [--run DIR2 ...] photo.jpg [more images ...] [--json] [--annotate OUT.png]
        fer predict --run DIR [--run DIR2 ...] --data test.csv --submission out.csv
 
-Classifies faces with a trained run, or with the average of several runs' class probabilities.
-Images may be any format or size (JPEG, PNG, WebP, GIF, TIFF); they are turned into 48x48 grey as in training.
+Finds the faces in each photo and names each one's expression, with a trained run or the average of several
+runs' class probabilities. Images may be any format or size (JPEG, PNG, WebP, GIF, TIFF).
+
+A photo larger than ${CROPPED_FACE_MAX_SIDE}x${CROPPED_FACE_MAX_SIDE} is searched for faces (face-api's SSD MobileNet or Tiny Face
+Detector, offline, weights from the @vladmandic/face-api package); each face is cropped as FER2013 crops
+faces (square, brows to chin, eyes levelled by its landmarks, 48x48 grey) and classified. A smaller image
+(a 48x48 FER2013 face, say) is taken as one cropped face and turned into 48x48 grey as in training.
+An image with no face is reported, and fer predict exits with code ${NO_FACE_EXIT_CODE} after the other images.
 
   --run DIR           a run directory from \`fer train\`; repeat to average several runs (same input and classes)
-  --json              print JSON (one object per image with every class's probability)
-  --top N             classes to print per image (default 3)
+  --json              print JSON: one object per face (file, face, box {x,y,width,height} in the photo's
+                      pixels, detector score, label, emotion, every class's probability); box and score
+                      are null for an image taken as one cropped face
+  --top N             classes to print per face (default 3)
+  --annotate OUT.png  draw each face's box, expression and probability on the photo, as PNG; with several
+                      images OUT is a folder and each photo is written there as <name>.png
+  --no-detect         take every image as one cropped face, whatever its size (as before face detection)
+  --detect            search even images of ${CROPPED_FACE_MAX_SIDE} px and less for faces
+  --detector NAME     ssd (default: more accurate) or tiny (faster)
+  --min-score X       the lowest detector score taken as a face (default 0.5)
+  --min-face N        the smallest face to look for, in pixels of the photo (default 64): large photos
+                      are then also searched tile by tile; 0 searches the whole photo only (faster)
   --data PATH         a CSV or image folder to classify (e.g. NTU test.csv: id,feature)
   --submission FILE   write the NTU / Kaggle submission file (id,label) for --data
   --tta               test-time augmentation: average each face's prediction with its mirror image's;
                       for a run trained on crops (run.json config.augment.crop) the 10 crops: centre and
                       4 corners of the padded face, each mirrored, with that run's own padding
-  --backend NAME      auto (default), node, wasm or cpu`;
+  --backend NAME      auto (default), node, wasm or cpu
+
+exit codes: 0 done, 1 a usage or input error (an unreadable image names its file), ${NO_FACE_EXIT_CODE} an image with no face`;
 
 export const predict: Command = {
   name: 'predict',
-  summary: 'classify face images, or write an id,label submission for a test CSV',
+  summary: 'find the faces in photos and name their expressions, or write an id,label submission for a test CSV',
   usage: USAGE,
   async execute(argv) {
     const { values: v, positionals } = await parseFlags(
@@ -35,6 +74,12 @@ export const predict: Command = {
         submission: { type: 'string' },
         tta: { type: 'boolean' },
         backend: { type: 'string' },
+        annotate: { type: 'string' },
+        detect: { type: 'boolean' },
+        'no-detect': { type: 'boolean' },
+        detector: { type: 'string' },
+        'min-score': { type: 'string' },
+        'min-face': { type: 'string' },
       },
       'predict',
       true,
@@ -44,6 +89,13 @@ export const predict: Command = {
       throw new FerError('nothing to predict: give image files or --data FILE', { hint: 'e.g. fer predict --run runs/x face.jpg, or --data test.csv --submission out.csv' });
     if (v.submission && !v.data) throw new FerError('--submission needs --data (the test CSV to classify)');
     const top = intFlag('top', v.top, 3, 1, EMOTIONS.length);
+    if (v.detect && v['no-detect']) throw new FerError('--detect and --no-detect contradict each other');
+    if (v.annotate && (v.data || v['no-detect'])) throw new FerError('--annotate draws the faces found in photos: it needs images and face detection (not --data or --no-detect)');
+    const detectOptions = {
+      detector: choiceFlag('detector', v.detector, FACE_DETECTORS, 'ssd'),
+      minScore: numberFlag('min-score', v['min-score'], 0.5, 0, 0.99),
+      minFaceSize: intFlag('min-face', v['min-face'], 64, 0),
+    };
     const backend = await backendFlag(v.backend);
     if (!v.json) console.log(`backend: ${backend.name} (${backend.reason})`);
     const runs = await loadRunEnsemble(runDirs);
@@ -88,28 +140,88 @@ export const predict: Command = {
       return 0;
     }
 
-    const files = positionals.map(userPath);
-    const pixels = new Uint8Array(files.length * PIXELS_PER_IMAGE);
-    for (let i = 0; i < files.length; i++) pixels.set(await loadFaceImage(files[i]), i * PIXELS_PER_IMAGE);
-    const preds = describePredictions(await predictFaces(models, pixels, { tta: v.tta, cropPad }));
+    // Each image: one cropped face (small, or --no-detect), or a photo searched for faces.
+    const images: { name: string; file: string; faces?: DetectedFace[]; width?: number; height?: number; first: number; count: number }[] = [];
+    const crops: Uint8Array[] = [];
+    let total = 0;
+    for (const name of positionals) {
+      const file = userPath(name);
+      let photo: Awaited<ReturnType<typeof loadPhoto>> | undefined;
+      if (!v['no-detect']) {
+        photo = await loadPhoto(file);
+        if (!v.detect && Math.max(photo.width, photo.height) <= CROPPED_FACE_MAX_SIDE) photo = undefined;
+      }
+      if (!photo) {
+        crops.push(await loadFaceImage(file));
+        images.push({ name, file, first: total, count: 1 });
+        total++;
+        continue;
+      }
+      const found = await facesInPhoto(photo, detectOptions);
+      crops.push(found.pixels);
+      images.push({ name, file, faces: found.faces, width: photo.width, height: photo.height, first: total, count: found.faces.length });
+      total += found.faces.length;
+    }
+    const pixels = new Uint8Array(total * PIXELS_PER_IMAGE);
+    let offset = 0;
+    for (const c of crops) {
+      pixels.set(c, offset);
+      offset += c.length;
+    }
+    const preds: FacePrediction[] = total ? describePredictions(await predictFaces(models, pixels, { tta: v.tta, cropPad })) : [];
+    const ranked = (p: FacePrediction, sep: string) =>
+      p.ranked
+        .slice(0, top)
+        .map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`)
+        .join(sep);
+    const round = (x: number) => Math.round(x * 10) / 10;
+    const noFace = images.filter((im) => im.faces && im.count === 0);
+
     if (v.json) {
-      console.log(
-        JSON.stringify(
-          preds.map((p, i) => ({ file: positionals[i], label: p.label, emotion: p.emotion, probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])) })),
-          null,
-          2,
-        ),
+      const rows = images.flatMap((im) =>
+        preds.slice(im.first, im.first + im.count).map((p, k) => ({
+          file: im.name,
+          face: k + 1,
+          box: im.faces ? Object.fromEntries(Object.entries(im.faces[k].box).map(([key, x]) => [key, round(x)])) : null,
+          score: im.faces ? round(im.faces[k].score * 1000) / 1000 : null,
+          label: p.label,
+          emotion: p.emotion,
+          probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])),
+        })),
       );
+      console.log(JSON.stringify(rows, null, 2));
     } else {
       const w = Math.max(...positionals.map((p) => p.length));
-      for (const [i, p] of preds.entries())
-        console.log(
-          `${positionals[i].padEnd(w)}  ${p.ranked
-            .slice(0, top)
-            .map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`)
-            .join('  ')}`,
-        );
+      for (const im of images) {
+        if (!im.faces) console.log(`${im.name.padEnd(w)}  ${ranked(preds[im.first], '  ')}`);
+        else if (im.count) {
+          console.log(`${im.name}: ${im.count} face${im.count > 1 ? 's' : ''}`);
+          for (const [k, f] of im.faces.entries()) {
+            const b = f.box;
+            console.log(
+              `  face ${k + 1} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${Math.round(b.height)} (score ${f.score.toFixed(2)}): ${ranked(preds[im.first + k], ', ')}`,
+            );
+          }
+        }
+      }
     }
+    for (const im of noFace)
+      console.error(`${im.name}: no face found (${im.width}x${im.height}); pass --no-detect to classify the whole image as one cropped face, or lower --min-score / --min-face`);
+
+    if (v.annotate) {
+      const searched = images.filter((im) => im.faces);
+      const out = userPath(v.annotate);
+      for (const im of searched) {
+        const target = positionals.length > 1 ? path.join(out, `${path.parse(im.name).name}.png`) : out;
+        const labels = (im.faces ?? []).map((f, k) => {
+          const p = preds[im.first + k];
+          return { box: f.box, text: `${p.emotion} ${Math.round(100 * p.ranked[0].probability)}%` };
+        });
+        await writeAnnotatedPhoto(im.file, im.width ?? 0, im.height ?? 0, labels, target);
+        if (!v.json) console.log(`wrote ${target}`);
+      }
+    }
+    if (noFace.length) return NO_FACE_EXIT_CODE;
     return 0;
   },
 };

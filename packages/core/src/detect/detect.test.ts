@@ -1,0 +1,135 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend/select.js';
+import { PIXELS_PER_IMAGE } from '../classes.js';
+import { isFerError } from '../errors.js';
+import { cropFaces, cropRegion, eyeAngle } from './crop.js';
+import { type FaceBox, type RawImage, boxIoU, detectFaces, faceModelDir, loadPhoto, searchRegions } from './detect.js';
+
+/** face-api's demo photo (1920x1280) and its three faces' boxes as SSD MobileNet finds them there. */
+const DEMO = () => path.join(path.dirname(faceModelDir()), 'demo', 'sample1.jpg');
+const DEMO_FACES: FaceBox[] = [
+  { x: 414, y: 355, width: 177, height: 240 },
+  { x: 838, y: 421, width: 186, height: 228 },
+  { x: 1476, y: 199, width: 203, height: 241 },
+];
+
+let dir: string;
+beforeAll(async () => {
+  await selectBackend('wasm');
+  dir = await mkdtemp(path.join(os.tmpdir(), 'fer-detect-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * The demo faces, each cut out with a margin of 0.6 of its size, shrunk so that the face is `sizes[i]` pixels
+ * (mean side) and pasted on a blank grey canvas at `at[i]`: the canvas and where each face's box now is.
+ */
+async function pastedFaces(width: number, height: number, sizes: number[], at: [number, number][]): Promise<{ image: RawImage; truth: FaceBox[] }> {
+  const composites: sharp.OverlayOptions[] = [];
+  const truth: FaceBox[] = [];
+  for (const [i, b] of DEMO_FACES.entries()) {
+    const side = (b.width + b.height) / 2;
+    const m = Math.round(0.6 * side);
+    const region = { left: b.x - m, top: b.y - m, width: b.width + 2 * m, height: b.height + 2 * m };
+    const k = sizes[i] / side;
+    const w = Math.round(region.width * k);
+    const h = Math.round(region.height * k);
+    composites.push({ input: await sharp(DEMO()).extract(region).resize(w, h, { fit: 'fill' }).toBuffer(), left: at[i][0], top: at[i][1] });
+    truth.push({ x: at[i][0] + m * (w / region.width), y: at[i][1] + m * (h / region.height), width: b.width * (w / region.width), height: b.height * (h / region.height) });
+  }
+  const { data } = await sharp({ create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    .composite(composites)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { image: { data: new Uint8Array(data), width, height, channels: 3 }, truth };
+}
+
+describe('detectFaces', () => {
+  it('finds faces of 64 to 128 px pasted on a larger canvas where they are (IoU >= 0.5), with landmarks', async () => {
+    const { image, truth } = await pastedFaces(
+      1280,
+      960,
+      [128, 96, 64],
+      [
+        [80, 120],
+        [620, 500],
+        [1000, 160],
+      ],
+    );
+    const faces = await detectFaces(image);
+    expect(faces).toHaveLength(3);
+    for (const t of truth) {
+      const best = Math.max(...faces.map((f) => boxIoU(t, f.box)));
+      expect(best, JSON.stringify(t)).toBeGreaterThanOrEqual(0.5);
+    }
+    for (const f of faces) {
+      expect(f.score).toBeGreaterThan(0.5);
+      expect(f.landmarks).toHaveLength(68);
+    }
+    // and each becomes a 48x48 grey crop
+    expect(await cropFaces(image, faces)).toHaveLength(3 * PIXELS_PER_IMAGE);
+  });
+
+  it('a blank image holds no face', async () => {
+    const image: RawImage = { data: new Uint8Array(640 * 480).fill(128), width: 640, height: 480, channels: 1 };
+    expect(await detectFaces(image)).toEqual([]);
+  });
+
+  it('missing weights are a FerError that says where it looked', async () => {
+    const image: RawImage = { data: new Uint8Array(64 * 64 * 3), width: 64, height: 64, channels: 3 };
+    const e = await detectFaces(image, { modelDir: path.join(dir, 'no-weights') }).catch((e) => e);
+    expect(isFerError(e)).toBe(true);
+    expect(e.message).toMatch(/weights are missing: .*no-weights/);
+  });
+
+  it('searches tiles only when a small face would shrink too far in the whole photo', () => {
+    expect(searchRegions(640, 480, 64)).toHaveLength(1);
+    const regions = searchRegions(1920, 1280, 64);
+    expect(regions[0]).toEqual({ x: 0, y: 0, width: 1920, height: 1280 });
+    expect(regions.length).toBeGreaterThan(1);
+    // the tiles cover the photo
+    for (const [x, y] of [
+      [0, 0],
+      [1919, 1279],
+      [960, 640],
+    ])
+      expect(regions.slice(1).some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height)).toBe(true);
+    expect(searchRegions(1920, 1280, 0)).toHaveLength(1);
+  });
+});
+
+describe('loadPhoto', () => {
+  it('a corrupt image file is a FerError naming it', async () => {
+    const file = path.join(dir, 'corrupt.jpg');
+    await writeFile(file, 'not a JPEG at all');
+    const e = await loadPhoto(file).catch((e) => e);
+    expect(isFerError(e)).toBe(true);
+    expect(e.message).toContain(`${file} is not a readable image`);
+    const missing = await loadPhoto(path.join(dir, 'nope.png')).catch((e) => e);
+    expect(missing.message).toMatch(/nope\.png does not exist/);
+  });
+});
+
+describe('cropping', () => {
+  it('levels the eyes: the crop turns by the eye line and moves down along the face', () => {
+    // eyes (landmarks 36-41 and 42-47) on a line 30 degrees below the horizontal
+    const a = (30 * Math.PI) / 180;
+    const landmarks = Array.from({ length: 68 }, (_, i) => (i >= 42 && i < 48 ? { x: 100 + 50 * Math.cos(a), y: 100 + 50 * Math.sin(a) } : { x: 100, y: 100 }));
+    const face = { box: { x: 50, y: 50, width: 100, height: 100 }, score: 1, landmarks };
+    expect(eyeAngle(face)).toBeCloseTo(a, 6);
+    const r = cropRegion(face, { scale: 1, shiftY: 0.1 });
+    expect(r.angle).toBeCloseTo(a, 6);
+    expect(r.size).toBe(100);
+    // 10 px down the face's own vertical: left and down in the photo
+    expect(r.cx).toBeCloseTo(100 - 10 * Math.sin(a), 6);
+    expect(r.cy).toBeCloseTo(100 + 10 * Math.cos(a), 6);
+    expect(cropRegion(face, { align: false }).angle).toBe(0);
+  });
+});

@@ -1,0 +1,299 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { FerError } from '../errors.js';
+
+// face-api's types describe its own bundled tfjs; only the few calls below are used, typed here.
+type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
+
+/** Pixels of a photo: `channels` interleaved bytes per pixel (1 grey, 3 RGB, 4 RGBA), row by row. */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+}
+
+/** A rectangle in pixels of the photo: (x, y) its top-left corner. */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface DetectedFace {
+  box: FaceBox;
+  /** The detector's confidence, 0..1. */
+  score: number;
+  /** The 68 landmarks (iBUG order: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67) in photo pixels, when asked for. */
+  landmarks?: Point[];
+}
+
+export const FACE_DETECTORS = ['ssd', 'tiny'] as const;
+export type FaceDetectorName = (typeof FACE_DETECTORS)[number];
+
+export interface DetectOptions {
+  /**
+   * `ssd` (default): face-api's SSD MobileNet v1, the more accurate (on face-api's six demo photos it finds
+   * all 22 faces, tiny 20) and about twice as slow; `tiny`: its Tiny Face Detector.
+   */
+  detector?: FaceDetectorName;
+  /** The lowest detector score kept (default 0.5). */
+  minScore?: number;
+  /** Find the 68 landmarks of each face too (default true): cropFace levels the eyes with them. */
+  landmarks?: boolean;
+  /**
+   * The smallest face, in pixels of the photo, to look for (default 64). The detectors see a photo shrunk
+   * to 512 px (ssd; tiny 416) and miss many faces under about 40 px there; when a face of this size would be
+   * smaller than that, the photo is also searched tile by tile (overlapping tiles, each shrunk less: 6 more
+   * passes for a 1920x1280 photo, 35 for 4000x3000). 0 searches the whole photo only.
+   */
+  minFaceSize?: number;
+  /** The most faces returned, highest scores first (default 100). */
+  maxFaces?: number;
+  /** Where face-api's weights are (default: the `model` folder of the installed @vladmandic/face-api). */
+  modelDir?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The `model` folder inside the installed @vladmandic/face-api package: the weights ship with it. */
+export function faceModelDir(): string {
+  try {
+    return path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  } catch {
+    throw new FerError('the face detector is not installed (@vladmandic/face-api not found)', { hint: 'run pnpm install (it is a dependency of @fer/core)' });
+  }
+}
+
+let faceapi: FaceApi | undefined;
+const loaded = new Map<string, Promise<void>>();
+
+const MODEL_FILES: Record<FaceDetectorName | 'landmarks', string> = {
+  ssd: 'ssd_mobilenetv1_model',
+  tiny: 'tiny_face_detector_model',
+  landmarks: 'face_landmark_68_model',
+};
+
+/**
+ * face-api's build for Node that uses the caller's @tensorflow/tfjs (dist/face-api.node-wasm.js: it requires
+ * `@tensorflow/tfjs` and `@tensorflow/tfjs-backend-wasm`, not its own bundled tfjs and not tfjs-node), so it
+ * runs on the backend `selectBackend` started, fer's wasm kernels included.
+ */
+function faceApi(): FaceApi {
+  if (!faceapi) {
+    faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
+    if ((faceapi.tf as unknown as typeof tf).engine() !== tf.engine())
+      throw new FerError('@vladmandic/face-api loaded a different @tensorflow/tfjs than fer', { hint: 'install one @tensorflow/tfjs (pnpm dedupe)' });
+  }
+  return faceapi;
+}
+
+/** Loads one of face-api's networks from the weights on disk (once per folder). */
+async function loadNet(name: FaceDetectorName | 'landmarks', modelDir: string): Promise<void> {
+  const key = `${name}:${modelDir}`;
+  let p = loaded.get(key);
+  if (!p) {
+    p = (async () => {
+      const manifest = path.join(modelDir, `${MODEL_FILES[name]}-weights_manifest.json`);
+      if (!existsSync(manifest))
+        throw new FerError(`the face detector's weights are missing: ${manifest} does not exist`, {
+          hint: 'reinstall @vladmandic/face-api 1.7.15 (pnpm install), whose model/ folder holds them, or point modelDir at a copy',
+        });
+      const api = faceApi();
+      const net = name === 'ssd' ? api.nets.ssdMobilenetv1 : name === 'tiny' ? api.nets.tinyFaceDetector : api.nets.faceLandmark68Net;
+      try {
+        await net.loadFromDisk(modelDir);
+      } catch (e) {
+        throw new FerError(`cannot load the face detector's weights from ${modelDir} (${(e as Error).message.split('\n')[0]})`, { hint: 'reinstall @vladmandic/face-api' });
+      }
+    })();
+    p.catch(() => loaded.delete(key));
+    loaded.set(key, p);
+  }
+  return p;
+}
+
+/**
+ * A photo file as RGB bytes, turned upright by its EXIF orientation (as a viewer shows it, and as
+ * `--annotate` draws on it). A missing or unreadable file is a FerError naming it.
+ */
+export async function loadPhoto(file: string): Promise<RawImage> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FerError(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file} (${code})`, { hint: 'check the image path' });
+  }
+  try {
+    const { data, info } = await sharp(buf).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`${info.channels} channels after removing alpha`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+  } catch (e) {
+    throw new FerError(`${file} is not a readable image (${(e as Error).message.split('\n')[0]})`, { hint: 'use a JPEG, PNG, WebP, GIF or TIFF file' });
+  }
+}
+
+function checkImage(image: RawImage): void {
+  const { width, height, channels, data } = image;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || ![1, 3, 4].includes(channels) || data.length !== width * height * channels)
+    throw new FerError(`not an image: ${width}x${height}x${channels} needs ${width * height * channels} bytes, got ${data.length}`);
+}
+
+/** The RGB bytes of `image` (grey copied to the three channels, alpha dropped). */
+export function toRgb(image: RawImage): Uint8Array {
+  checkImage(image);
+  if (image.channels === 3) return image.data;
+  const n = image.width * image.height;
+  const out = new Uint8Array(n * 3);
+  const c = image.channels;
+  for (let i = 0; i < n; i++) {
+    const s = i * c;
+    out[i * 3] = image.data[s];
+    out[i * 3 + 1] = image.data[c === 1 ? s : s + 1];
+    out[i * 3 + 2] = image.data[c === 1 ? s : s + 2];
+  }
+  return out;
+}
+
+/** Area of the intersection of two boxes over that of their union (0 when apart). */
+export function boxIoU(a: FaceBox, b: FaceBox): number {
+  const inter = overlap(a, b);
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+function overlap(a: FaceBox, b: FaceBox): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  return w > 0 && h > 0 ? w * h : 0;
+}
+
+/** The input size a detector shrinks the photo (or a tile) to: its longer side. */
+const DETECTOR_INPUT: Record<FaceDetectorName, number> = { ssd: 512, tiny: 416 };
+/** About the smallest face, in the detector's input pixels, it finds reliably. */
+const SMALLEST_SEEN = 40;
+/** The face size, in the detector's input pixels, whose boxes are the tightest. */
+const BEST_SEEN = 80;
+
+interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** A tile's: the largest face it keeps (its overlap with its neighbours); larger ones are the whole photo's. */
+  maxFace?: number;
+}
+
+/**
+ * The parts of a width x height photo to search: the whole photo, and, when a face of `minFace` pixels would
+ * shrink below what the detector sees, overlapping square tiles small enough that it does not. Neighbouring
+ * tiles overlap by a quarter more than the largest face the whole-photo pass may miss (at most a third of a
+ * tile), so that every such face lies whole in one tile.
+ */
+export function searchRegions(width: number, height: number, minFace: number, detector: FaceDetectorName = 'ssd'): Region[] {
+  const whole = { x: 0, y: 0, width, height };
+  const input = DETECTOR_INPUT[detector];
+  if (minFace <= 0 || (minFace * input) / Math.max(width, height) >= SMALLEST_SEEN) return [whole];
+  const tile = Math.max(input, Math.round((input * minFace) / SMALLEST_SEEN));
+  const overlap = Math.min(tile / 3, Math.ceil((1.25 * SMALLEST_SEEN * Math.max(width, height)) / input));
+  const starts = (len: number) => {
+    if (len <= tile) return [0];
+    const n = Math.ceil((len - tile) / (tile - overlap)) + 1;
+    return Array.from({ length: n }, (_, i) => Math.round((i * (len - tile)) / (n - 1)));
+  };
+  const tiles: Region[] = [];
+  for (const y of starts(height)) for (const x of starts(width)) tiles.push({ x, y, width: Math.min(tile, width), height: Math.min(tile, height), maxFace: overlap });
+  return [whole, ...tiles];
+}
+
+/**
+ * Every face in `image` (RGB, grey or RGBA bytes), highest score first: its box in the photo's pixels, the
+ * detector's score and, unless `landmarks: false`, its 68 landmarks. Runs face-api's detector offline (weights
+ * from the installed package) on the current tfjs backend: call `selectBackend` first.
+ */
+export async function detectFaces(image: RawImage, options: DetectOptions = {}): Promise<DetectedFace[]> {
+  const rgb = toRgb(image);
+  const detector = options.detector ?? 'ssd';
+  if (!FACE_DETECTORS.includes(detector)) throw new FerError(`unknown face detector "${detector}"`, { hint: `choose one of: ${FACE_DETECTORS.join(', ')}` });
+  const minScore = options.minScore ?? 0.5;
+  if (!(minScore > 0 && minScore < 1)) throw new FerError(`the detector's minimum score must be between 0 and 1 (got ${minScore})`);
+  const modelDir = options.modelDir ?? faceModelDir();
+  const withLandmarks = options.landmarks ?? true;
+  await loadNet(detector, modelDir);
+  if (withLandmarks) await loadNet('landmarks', modelDir);
+  const api = faceApi();
+  const { width, height } = image;
+  const photo = tf.tensor3d(rgb, [height, width, 3], 'int32');
+  try {
+    const found: (DetectedFace & { edge: boolean; scale: number })[] = [];
+    const detectorOptions =
+      detector === 'ssd'
+        ? new api.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: 1000 })
+        : new api.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT.tiny, scoreThreshold: minScore });
+    for (const r of searchRegions(width, height, options.minFaceSize ?? 64, detector)) {
+      const whole = r.width === width && r.height === height;
+      const part = whole ? photo : tf.slice(photo, [r.y, r.x, 0], [r.height, r.width, 3]);
+      try {
+        const dets = await api.detectAllFaces(part as never, detectorOptions);
+        for (const d of dets) {
+          const b = d.box;
+          const box = { x: r.x + b.x, y: r.y + b.y, width: b.width, height: b.height };
+          // A tile keeps only the small faces it is there for, and not those its inner edges cut: every face up to
+          // its overlap with its neighbours lies whole in one tile, and bigger faces are the whole photo's.
+          const m = Math.max(2, 0.02 * Math.max(r.width, r.height));
+          const cut =
+            (r.x > 0 && b.x < m) || (r.y > 0 && b.y < m) || (r.x + r.width < width && b.x + b.width > r.width - m) || (r.y + r.height < height && b.y + b.height > r.height - m);
+          const big = Math.max(b.width, b.height) > (r.maxFace ?? Number.POSITIVE_INFINITY);
+          found.push({ box, score: d.score, edge: !whole && (cut || big), scale: DETECTOR_INPUT[detector] / Math.max(r.width, r.height) });
+        }
+      } finally {
+        if (part !== photo) part.dispose();
+      }
+    }
+    // One box per face (boxes of the same face: IoU over 0.3, or one mostly inside the other). Which pass's box:
+    // the pass that saw the face nearest BEST_SEEN pixels across (measured on pasted faces: the whole photo's
+    // boxes of faces under about 50 detector pixels, and tiles' of faces over about 120, are the loosest).
+    const seen = (f: (typeof found)[number]) => Math.abs(Math.log((Math.max(f.box.width, f.box.height) * f.scale) / BEST_SEEN));
+    const kept: DetectedFace[] = [];
+    for (const f of found.filter((f) => !f.edge).sort((a, b) => seen(a) - seen(b) || b.score - a.score)) {
+      const same = kept.some((k) => boxIoU(k.box, f.box) > 0.3 || overlap(k.box, f.box) > 0.6 * Math.min(k.box.width * k.box.height, f.box.width * f.box.height));
+      if (!same) kept.push({ box: f.box, score: f.score });
+    }
+    const faces = kept
+      .sort((a, b) => b.score - a.score)
+      .map((f) => ({ ...f, box: clipBox(f.box, width, height) }))
+      .filter((f) => f.box.width >= 1 && f.box.height >= 1)
+      .slice(0, options.maxFaces ?? 100);
+    if (withLandmarks && faces.length) {
+      const rects = faces.map((f) => new api.Rect(f.box.x, f.box.y, f.box.width, f.box.height));
+      const crops = await api.extractFaceTensors(photo as never, rects);
+      try {
+        for (const [i, crop] of crops.entries()) {
+          const lm = (await api.nets.faceLandmark68Net.detectLandmarks(crop)) as InstanceType<FaceApi['FaceLandmarks68']>;
+          faces[i].landmarks = lm.shiftBy(faces[i].box.x, faces[i].box.y).positions.map((p) => ({ x: p.x, y: p.y }));
+        }
+      } finally {
+        tf.dispose(crops as never);
+      }
+    }
+    return faces;
+  } finally {
+    photo.dispose();
+  }
+}
+
+function clipBox(b: FaceBox, width: number, height: number): FaceBox {
+  const x = Math.max(0, b.x);
+  const y = Math.max(0, b.y);
+  return { x, y, width: Math.min(width, b.x + b.width) - x, height: Math.min(height, b.y + b.height) - y };
+}

@@ -1,0 +1,4 @@
+export * from './detect.js';
+export * from './crop.js';
+export * from './faces.js';
+export * from './annotate.js';
