@@ -6,3 +6,4 @@ export * from './evaluation.js';
 export * from './saliency.js';
 export * from './filters.js';
 export * from './report.js';
+export * from './annotate.js';

@@ -16,8 +16,8 @@ import {
   loadRunEnsemble,
   predictFaces,
   submissionCsv,
-  writeAnnotatedPhoto,
 } from '@fer/core';
+import { writeAnnotatedPhoto } from '@fer/viz';
 import type { Command } from '../command.js';
 import { backendFlag, choiceFlag, intFlag, numberFlag, parseFlags, userPath } from '../args.js';
 import { ensembleInputs, ensembleLines, runsFlag } from './evaluate.js';

@@ -1,15 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { FaceBox } from './detect.js';
+import type { FaceBox } from '@fer/core';
+import { escapeXml } from './render.js';
 
 export interface FaceLabel {
   box: FaceBox;
   /** e.g. "happy 87%". */
   text: string;
 }
-
-const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A colour per expression, so that the same expression reads the same across faces. */
 const COLOURS: Record<string, string> = {
@@ -23,9 +22,6 @@ const COLOURS: Record<string, string> = {
 };
 
 /**
- * (This draws, which is viz's part; it lives here because @fer/cli reaches sharp only through core. Its place is
- * @fer/viz, beside images.ts.)
- *
  * `file` (turned upright by its EXIF orientation, as fer's detector saw it) with a box and a label ("happy 87%")
  * on each face, written as PNG to `out`: an SVG overlay composited by sharp.
  */
