@@ -7,15 +7,19 @@ import type { FaceDataset } from './dataset.js';
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i;
 
-/** Any image file (any size, colour or format sharp reads) as 48x48 grey bytes. */
-export async function loadFaceImage(file: string): Promise<Uint8Array> {
-  let buf: Buffer;
+/** An image file's bytes; a missing or unreadable file is a FerError naming it. */
+export async function readImageFile(file: string): Promise<Buffer> {
   try {
-    buf = await readFile(file);
+    return await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new FerError(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file} (${code})`, { hint: 'check the image path' });
   }
+}
+
+/** Any image file (any size, colour or format sharp reads) as 48x48 grey bytes. */
+export async function loadFaceImage(file: string): Promise<Uint8Array> {
+  const buf = await readImageFile(file);
   try {
     const { data, info } = await sharp(buf).greyscale().resize(IMAGE_SIZE, IMAGE_SIZE, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1) throw new Error(`${info.channels} channels after greyscale`);

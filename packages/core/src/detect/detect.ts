@@ -1,5 +1,5 @@
+import { readImageFile } from '../data/images.js';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -128,13 +128,7 @@ async function loadNet(name: FaceDetectorName | 'landmarks', modelDir: string): 
  * `--annotate` draws on it). A missing or unreadable file is a FerError naming it.
  */
 export async function loadPhoto(file: string): Promise<RawImage> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FerError(code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file} (${code})`, { hint: 'check the image path' });
-  }
+  const buf = await readImageFile(file);
   try {
     const { data, info } = await sharp(buf).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`${info.channels} channels after removing alpha`);
