@@ -1,0 +1,171 @@
+/**
+ * The whole photo pipeline (detect, crop, classify) against the plain 48x48 path on the same faces.
+ *
+ * Faces of a run's held-out test part (or its validation part) are enlarged to random sizes and pasted on
+ * larger canvases at known boxes, twelve to a canvas; `facesInPhoto` finds and crops them as `fer predict`
+ * does on a photo, and the run's model classifies the crops. The same faces, given to the model as the
+ * 48x48 originals, are the baseline. A face the detector misses counts as wrong for the pipeline.
+ *
+ *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny]
+ */
+import { parseArgs } from 'node:util';
+import {
+  describePredictions,
+  facesInPhoto,
+  FACE_DETECTORS,
+  IMAGE_SIZE,
+  loadRunEnsemble,
+  mulberry32,
+  PIXELS_PER_IMAGE,
+  predictFaces,
+  readRunJson,
+  runTestData,
+  runValidationData,
+  selectBackend,
+  type FaceBox,
+  type FaceDetectorName,
+} from '@fer/core';
+
+const CANVAS = { width: 960, height: 720 };
+const CELL = 240; // 4 x 3 cells, one face each
+
+interface Placed {
+  index: number;
+  box: FaceBox;
+}
+
+/** A grey canvas with a soft gradient and noise, as RGB bytes. */
+function background(rand: () => number): Uint8Array {
+  const { width, height } = CANVAS;
+  const out = new Uint8Array(width * height * 3);
+  const a = 60 + 120 * rand();
+  const b = 60 + 120 * rand();
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const v = a + ((b - a) * (x + y)) / (width + height) + 24 * (rand() - 0.5);
+      out.fill(Math.max(0, Math.min(255, Math.round(v))), (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+  return out;
+}
+
+/** A 48x48 face enlarged to size x size, bilinear (pixel centres aligned). */
+function enlarge(face: Uint8Array, size: number): Uint8Array {
+  const out = new Uint8Array(size * size);
+  const s = IMAGE_SIZE / size;
+  const at = (x: number, y: number) => face[Math.min(IMAGE_SIZE - 1, Math.max(0, y)) * IMAGE_SIZE + Math.min(IMAGE_SIZE - 1, Math.max(0, x))];
+  for (let j = 0; j < size; j++) {
+    const sy = (j + 0.5) * s - 0.5;
+    const y0 = Math.floor(sy);
+    const fy = sy - y0;
+    for (let i = 0; i < size; i++) {
+      const sx = (i + 0.5) * s - 0.5;
+      const x0 = Math.floor(sx);
+      const fx = sx - x0;
+      const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
+      const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
+      out[j * size + i] = Math.round(top * (1 - fy) + bottom * fy);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values: v } = parseArgs({
+    options: {
+      run: { type: 'string' },
+      faces: { type: 'string', default: '600' },
+      detector: { type: 'string', default: 'ssd' },
+      part: { type: 'string', default: 'test' },
+      min: { type: 'string', default: '96' },
+      max: { type: 'string', default: '200' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  if (!v.run) throw new Error('usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min PX] [--max PX]');
+  const detector = v.detector as FaceDetectorName;
+  if (!FACE_DETECTORS.includes(detector)) throw new Error(`--detector: one of ${FACE_DETECTORS.join(', ')}`);
+  const backend = await selectBackend('auto');
+  const run = await readRunJson(v.run);
+  const data = v.part === 'validation' ? await runValidationData(run.config) : await runTestData(run.config);
+  const n = Math.min(Number(v.faces), data.size);
+  const [minSide, maxSide] = [Number(v.min), Number(v.max)];
+  const members = await loadRunEnsemble([{ dir: v.run }]);
+  const models = members.map((m) => m.model);
+  const rand = mulberry32(Number(v.seed));
+  // An even spread over the part, in its order (the first n would be one stretch of the file).
+  const picks = Array.from({ length: n }, (_, i) => Math.floor((i * data.size) / n));
+  const plainPixels = new Uint8Array(n * PIXELS_PER_IMAGE);
+  for (const [k, i] of picks.entries()) plainPixels.set(data.pixels.subarray(i * PIXELS_PER_IMAGE, (i + 1) * PIXELS_PER_IMAGE), k * PIXELS_PER_IMAGE);
+  const plain = describePredictions(await predictFaces(models, plainPixels));
+
+  const pipelineLabel = new Array<number>(n).fill(-1);
+  const ious: number[] = [];
+  let extra = 0;
+  const t0 = performance.now();
+  const perCanvas = (CANVAS.width / CELL) * (CANVAS.height / CELL);
+  for (let start = 0; start < n; start += perCanvas) {
+    const canvas = background(rand);
+    const placed: Placed[] = [];
+    for (let k = start; k < Math.min(n, start + perCanvas); k++) {
+      const cell = k - start;
+      const side = Math.round(minSide + (maxSide - minSide) * rand());
+      const cx = (cell % (CANVAS.width / CELL)) * CELL;
+      const cy = Math.floor(cell / (CANVAS.width / CELL)) * CELL;
+      const x = cx + Math.floor((CELL - side) * rand());
+      const y = cy + Math.floor((CELL - side) * rand());
+      const face = enlarge(plainPixels.subarray(k * PIXELS_PER_IMAGE, (k + 1) * PIXELS_PER_IMAGE), side);
+      for (let j = 0; j < side; j++) for (let i = 0; i < side; i++) canvas.fill(face[j * side + i], ((y + j) * CANVAS.width + x + i) * 3, ((y + j) * CANVAS.width + x + i) * 3 + 3);
+      placed.push({ index: k, box: { x, y, width: side, height: side } });
+    }
+    const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector });
+    const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels)) : [];
+    // Each detected face belongs to the pasted face its centre lies in (the detector's box is the face inside
+    // the FER2013 crop, smaller than the pasted square).
+    const taken = new Set<number>();
+    for (const [f, face] of found.faces.entries()) {
+      const c = { x: face.box.x + face.box.width / 2, y: face.box.y + face.box.height / 2 };
+      const p = placed.find((p) => c.x >= p.box.x && c.x < p.box.x + p.box.width && c.y >= p.box.y && c.y < p.box.y + p.box.height);
+      if (!p || taken.has(p.index)) {
+        extra++;
+        continue;
+      }
+      taken.add(p.index);
+      pipelineLabel[p.index] = preds[f].label;
+      ious.push((face.box.width * face.box.height) / (p.box.width * p.box.height));
+    }
+    process.stderr.write(`\r${Math.min(n, start + perCanvas)}/${n} faces`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  process.stderr.write('\n');
+  let plainRight = 0;
+  let pipeRight = 0;
+  let foundCount = 0;
+  let plainRightFound = 0;
+  let agree = 0;
+  for (const [k, i] of picks.entries()) {
+    const truth = data.labels[i];
+    if (plain[k].label === truth) plainRight++;
+    if (pipelineLabel[k] >= 0) {
+      foundCount++;
+      if (pipelineLabel[k] === truth) pipeRight++;
+      if (plain[k].label === truth) plainRightFound++;
+      if (pipelineLabel[k] === plain[k].label) agree++;
+    }
+  }
+  const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
+  const meanArea = ious.reduce((a, b) => a + b, 0) / Math.max(1, ious.length);
+  console.log(
+    `backend ${backend.name}; run ${v.run}; ${n} faces of its ${v.part} part, pasted at ${minSide}-${maxSide} px on ${CANVAS.width}x${CANVAS.height} canvases, detector ${detector}`,
+  );
+  console.log(`found ${foundCount}/${n} (${pct(foundCount, n)}), ${extra} extra detections; detected box area / pasted square ${meanArea.toFixed(2)}`);
+  console.log(`plain 48x48:           ${pct(plainRight, n)} right`);
+  console.log(
+    `detect, crop, classify: ${pct(pipeRight, n)} right (misses count as wrong); on the ${foundCount} found: ${pct(pipeRight, foundCount)} vs plain ${pct(plainRightFound, foundCount)}`,
+  );
+  console.log(`same label as the plain path on ${pct(agree, foundCount)} of the found faces; ${seconds.toFixed(1)} s (${((1000 * seconds) / n).toFixed(0)} ms per face)`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
