@@ -5,6 +5,7 @@ import {
   type RunConfig,
   type RunMember,
   describeViews,
+  ensembleInputs,
   hasLabels,
   loadDataset,
   loadRunEnsemble,
@@ -48,13 +49,6 @@ export function ensembleLines(runs: readonly RunMember[], tta: boolean | undefin
   const views = (r: RunMember) => `TTA ${describeViews({ tta, cropPad: r.cropPad })}${!tta && r.cropPad > 0 ? ` (trained on ${r.cropPad}-px crops: --tta averages 10 crops)` : ''}`;
   if (runs.length === 1) return tta || runs[0].cropPad > 0 ? [views(runs[0])] : [];
   return [`averaging ${runs.length} runs:`, ...runs.map((r) => `  ${r.name}: ${views(r)}${r.run ? '' : ' (no run.json)'}`)];
-}
-
-/** The models and per-run crop paddings to hand predictFaces / evaluateToDir (one model as it was before ensembles). */
-export function ensembleInputs(runs: readonly RunMember[]) {
-  const models = runs.length === 1 ? runs[0].model : runs.map((r) => r.model);
-  const cropPad = runs.every((r) => r.cropPad === 0) ? undefined : runs.length === 1 ? runs[0].cropPad : runs.map((r) => r.cropPad);
-  return { models, cropPad };
 }
 
 const SPLIT_FIELDS = ['data', 'split', 'trainRows', 'testRows', 'limit', 'skipBadRows', 'synthetic'] as const;

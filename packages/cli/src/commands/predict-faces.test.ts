@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EMOTIONS, NO_FACE_EXIT_CODE, buildModel, faceModelDir, saveModel, selectBackend } from '@fer/core';
+import { EMOTIONS, NO_FACE_EXIT_CODE, buildModel, ensembleInputs, faceModelDir, loadRunEnsemble, predictPhotos, saveModel, selectBackend } from '@fer/core';
 import { main } from '../main.js';
 
 // fer predict on photos: faces found by face-api's detector in its demo photo (never FER2013 data), each
@@ -67,6 +67,16 @@ describe('fer predict on photos', () => {
       expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       expect(EMOTIONS[f.label]).toBe(f.emotion);
     }
+  });
+
+  it("--json prints predictPhotos' rows (what fer serve's POST /predict answers), with the runs and options given", async () => {
+    const runs = [path.join(root, 'run'), path.join(root, 'run2')];
+    const r = await fer('predict', '--run', runs[0], '--run', runs[1], '--tta', '--min-face', '0', '--detector', 'tiny', photo(), '--json');
+    expect(r.code, r.text).toBe(0);
+    const { models, cropPad } = ensembleInputs(await loadRunEnsemble(runs.map((dir) => ({ dir }))));
+    const { rows } = await predictPhotos(models, [{ name: photo(), file: photo() }], { tta: true, cropPad, minFaceSize: 0, detector: 'tiny' });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(r.text).toBe(JSON.stringify(rows, null, 2));
   });
 
   it('--annotate writes the photo as PNG with the faces drawn; --tta and several runs work on found faces', async () => {

@@ -1,29 +1,24 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  CROPPED_FACE_MAX_SIDE,
   EMOTIONS,
   FACE_DETECTORS,
   FerError,
   NO_FACE_EXIT_CODE,
-  PIXELS_PER_IMAGE,
-  type DetectedFace,
   type FacePrediction,
   describePredictions,
-  facesInPhoto,
+  ensembleInputs,
   loadDataset,
-  loadFaceImage,
-  loadPhoto,
   loadRunEnsemble,
   predictFaces,
+  predictPhotos,
   submissionCsv,
 } from '@fer/core';
 import { writeAnnotatedPhoto } from '@fer/viz';
 import type { Command } from '../command.js';
 import { backendFlag, choiceFlag, intFlag, numberFlag, parseFlags, userPath } from '../args.js';
-import { ensembleInputs, ensembleLines, runsFlag } from './evaluate.js';
-
-/** Images no larger than this on either side are taken as one cropped face, unless --detect. */
-const CROPPED_FACE_MAX_SIDE = 128;
+import { ensembleLines, runsFlag } from './evaluate.js';
 
 const USAGE = `usage: fer predict --run DIR [--run DIR2 ...] photo.jpg [more images ...] [--json] [--annotate OUT.png]
        fer predict --run DIR [--run DIR2 ...] --data test.csv --submission out.csv
@@ -141,65 +136,28 @@ export const predict: Command = {
     }
 
     // Each image: one cropped face (small, or --no-detect), or a photo searched for faces.
-    const images: { name: string; file: string; faces?: DetectedFace[]; width?: number; height?: number; first: number; count: number }[] = [];
-    const crops: Uint8Array[] = [];
-    let total = 0;
-    for (const name of positionals) {
-      const file = userPath(name);
-      let photo: Awaited<ReturnType<typeof loadPhoto>> | undefined;
-      if (!v['no-detect']) {
-        photo = await loadPhoto(file);
-        if (!v.detect && Math.max(photo.width, photo.height) <= CROPPED_FACE_MAX_SIDE) photo = undefined;
-      }
-      if (!photo) {
-        crops.push(await loadFaceImage(file));
-        images.push({ name, file, first: total, count: 1 });
-        total++;
-        continue;
-      }
-      const found = await facesInPhoto(photo, detectOptions);
-      crops.push(found.pixels);
-      images.push({ name, file, faces: found.faces, width: photo.width, height: photo.height, first: total, count: found.faces.length });
-      total += found.faces.length;
-    }
-    const pixels = new Uint8Array(total * PIXELS_PER_IMAGE);
-    let offset = 0;
-    for (const c of crops) {
-      pixels.set(c, offset);
-      offset += c.length;
-    }
-    const preds: FacePrediction[] = total ? describePredictions(await predictFaces(models, pixels, { tta: v.tta, cropPad })) : [];
+    const files = positionals.map((name) => ({ name, file: userPath(name) }));
+    const detect = v['no-detect'] ? false : v.detect ? true : undefined;
+    const { images, rows } = await predictPhotos(models, files, { tta: v.tta, cropPad, detect, ...detectOptions });
     const ranked = (p: FacePrediction, sep: string) =>
       p.ranked
         .slice(0, top)
         .map((r) => `${r.emotion} ${(100 * r.probability).toFixed(1)}%`)
         .join(sep);
-    const round = (x: number) => Math.round(x * 10) / 10;
-    const noFace = images.filter((im) => im.faces && im.count === 0);
+    const noFace = images.filter((im) => im.noFace);
 
     if (v.json) {
-      const rows = images.flatMap((im) =>
-        preds.slice(im.first, im.first + im.count).map((p, k) => ({
-          file: im.name,
-          face: k + 1,
-          box: im.faces ? Object.fromEntries(Object.entries(im.faces[k].box).map(([key, x]) => [key, round(x)])) : null,
-          score: im.faces ? round(im.faces[k].score * 1000) / 1000 : null,
-          label: p.label,
-          emotion: p.emotion,
-          probabilities: Object.fromEntries(p.ranked.map((r) => [r.emotion, r.probability])),
-        })),
-      );
       console.log(JSON.stringify(rows, null, 2));
     } else {
       const w = Math.max(...positionals.map((p) => p.length));
       for (const im of images) {
-        if (!im.faces) console.log(`${im.name.padEnd(w)}  ${ranked(preds[im.first], '  ')}`);
-        else if (im.count) {
-          console.log(`${im.name}: ${im.count} face${im.count > 1 ? 's' : ''}`);
+        if (!im.faces) console.log(`${im.name.padEnd(w)}  ${ranked(im.predictions[0], '  ')}`);
+        else if (im.faces.length) {
+          console.log(`${im.name}: ${im.faces.length} face${im.faces.length > 1 ? 's' : ''}`);
           for (const [k, f] of im.faces.entries()) {
             const b = f.box;
             console.log(
-              `  face ${k + 1} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${Math.round(b.height)} (score ${f.score.toFixed(2)}): ${ranked(preds[im.first + k], ', ')}`,
+              `  face ${k + 1} at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${Math.round(b.height)} (score ${f.score.toFixed(2)}): ${ranked(im.predictions[k], ', ')}`,
             );
           }
         }
@@ -209,15 +167,15 @@ export const predict: Command = {
       console.error(`${im.name}: no face found (${im.width}x${im.height}); pass --no-detect to classify the whole image as one cropped face, or lower --min-score / --min-face`);
 
     if (v.annotate) {
-      const searched = images.filter((im) => im.faces);
       const out = userPath(v.annotate);
-      for (const im of searched) {
+      for (const [i, im] of images.entries()) {
+        if (!im.faces) continue;
         const target = positionals.length > 1 ? path.join(out, `${path.parse(im.name).name}.png`) : out;
         const labels = (im.faces ?? []).map((f, k) => {
-          const p = preds[im.first + k];
+          const p = im.predictions[k];
           return { box: f.box, text: `${p.emotion} ${Math.round(100 * p.ranked[0].probability)}%` };
         });
-        await writeAnnotatedPhoto(im.file, im.width ?? 0, im.height ?? 0, labels, target);
+        await writeAnnotatedPhoto(files[i].file, im.width ?? 0, im.height ?? 0, labels, target);
         if (!v.json) console.log(`wrote ${target}`);
       }
     }

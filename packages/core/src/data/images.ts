@@ -19,13 +19,35 @@ export async function readImageFile(file: string): Promise<Buffer> {
 
 /** Any image file (any size, colour or format sharp reads) as 48x48 grey bytes. */
 export async function loadFaceImage(file: string): Promise<Uint8Array> {
-  const buf = await readImageFile(file);
+  return decodeFaceImage(await readImageFile(file), file);
+}
+
+/**
+ * An image's encoded bytes (any size, colour or format sharp reads) as 48x48 grey bytes, as loadFaceImage
+ * makes a file's; bytes that are not a readable image are a FerError naming `source` (a path, "the request body").
+ */
+export async function decodeFaceImage(buf: Uint8Array, source: string): Promise<Uint8Array> {
   try {
     const { data, info } = await sharp(buf).greyscale().resize(IMAGE_SIZE, IMAGE_SIZE, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 1) throw new Error(`${info.channels} channels after greyscale`);
     return new Uint8Array(data.buffer, data.byteOffset, PIXELS_PER_IMAGE).slice();
   } catch (e) {
-    throw new FerError(`${file} is not a readable image (${(e as Error).message.split('\n')[0]})`, { hint: 'use a JPEG, PNG, WebP, GIF or TIFF file' });
+    throw new FerError(`${source} is not a readable image (${(e as Error).message.split('\n')[0]})`, { hint: 'use a JPEG, PNG, WebP, GIF or TIFF file' });
+  }
+}
+
+/**
+ * The format and size (before EXIF rotation) an image's encoded bytes declare, read from their header only, so a
+ * truncated file passes here and fails when decoded; bytes that are no image sharp reads are a FerError naming
+ * `source`.
+ */
+export async function imageHeader(buf: Uint8Array, source: string): Promise<{ format: string; width: number; height: number }> {
+  try {
+    const { format, width, height } = await sharp(buf).metadata();
+    if (!format || !width || !height) throw new Error('no format or size in its header');
+    return { format, width, height };
+  } catch (e) {
+    throw new FerError(`${source} is not an image (${(e as Error).message.split('\n')[0]})`, { hint: 'use a JPEG, PNG, WebP, GIF or TIFF file' });
   }
 }
 

@@ -66,3 +66,14 @@ export async function loadRunEnsemble(runs: readonly { dir: string; name?: strin
   checkEnsemble(members);
   return members;
 }
+
+/**
+ * The models and crop paddings to hand predictFaces, predictPhotos or evaluateToDir for runs of loadRunEnsemble:
+ * one run's model as it is (as before ensembles), several as a list; cropPad undefined when no run used crops,
+ * else the one run's, else each run's own.
+ */
+export function ensembleInputs(runs: readonly RunMember[]): { models: tf.LayersModel | tf.LayersModel[]; cropPad: number | number[] | undefined } {
+  const models = runs.length === 1 ? runs[0].model : runs.map((r) => r.model);
+  const cropPad = runs.every((r) => r.cropPad === 0) ? undefined : runs.length === 1 ? runs[0].cropPad : runs.map((r) => r.cropPad);
+  return { models, cropPad };
+}
