@@ -9,6 +9,7 @@ const packages: [string, string][] = [
   ['bench', 'runBench'],
   ['grad-check', 'gradCheck'],
   ['viz', 'plotHistory'],
+  ['web', 'startServer'],
   ['cli', 'main'],
 ];
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { FerError } from '../errors.js';
+import { FACE_DETECTORS, type DetectedFace, type FaceBox, type FaceDetectorName, boxIoU, boxOverlap } from './geometry.js';
 
 // face-api's types describe its own bundled tfjs; only the few calls below are used, typed here.
 type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
@@ -17,29 +18,8 @@ export interface RawImage {
   channels: 1 | 3 | 4;
 }
 
-/** A rectangle in pixels of the photo: (x, y) its top-left corner. */
-export interface FaceBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface Point {
-  x: number;
-  y: number;
-}
-
-export interface DetectedFace {
-  box: FaceBox;
-  /** The detector's confidence, 0..1. */
-  score: number;
-  /** The 68 landmarks (iBUG order: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67) in photo pixels, when asked for. */
-  landmarks?: Point[];
-}
-
-export const FACE_DETECTORS = ['ssd', 'tiny'] as const;
-export type FaceDetectorName = (typeof FACE_DETECTORS)[number];
+// Boxes, landmarks and the detectors' names are pure data shared with the browser page (`@fer/core/face`).
+export { FACE_DETECTORS, boxIoU, type DetectedFace, type FaceBox, type FaceDetectorName, type Point } from './geometry.js';
 
 export interface DetectOptions {
   /**
@@ -128,13 +108,20 @@ async function loadNet(name: FaceDetectorName | 'landmarks', modelDir: string): 
  * `--annotate` draws on it). A missing or unreadable file is a FerError naming it.
  */
 export async function loadPhoto(file: string): Promise<RawImage> {
-  const buf = await readImageFile(file);
+  return decodePhoto(await readImageFile(file), file);
+}
+
+/**
+ * An image's encoded bytes (JPEG, PNG, WebP, GIF, TIFF) as RGB, upright by its EXIF orientation, as loadPhoto
+ * reads a file; bytes that are not a readable image (or are cut short) are a FerError naming `source`.
+ */
+export async function decodePhoto(buf: Uint8Array, source: string): Promise<RawImage> {
   try {
     const { data, info } = await sharp(buf).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`${info.channels} channels after removing alpha`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
   } catch (e) {
-    throw new FerError(`${file} is not a readable image (${(e as Error).message.split('\n')[0]})`, { hint: 'use a JPEG, PNG, WebP, GIF or TIFF file' });
+    throw new FerError(`${source} is not a readable image (${(e as Error).message.split('\n')[0]})`, { hint: 'use a JPEG, PNG, WebP, GIF or TIFF file' });
   }
 }
 
@@ -158,18 +145,6 @@ export function toRgb(image: RawImage): Uint8Array {
     out[i * 3 + 2] = image.data[c === 1 ? s : s + 2];
   }
   return out;
-}
-
-/** Area of the intersection of two boxes over that of their union (0 when apart). */
-export function boxIoU(a: FaceBox, b: FaceBox): number {
-  const inter = overlap(a, b);
-  return inter / (a.width * a.height + b.width * b.height - inter);
-}
-
-function overlap(a: FaceBox, b: FaceBox): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  return w > 0 && h > 0 ? w * h : 0;
 }
 
 /** The input size a detector shrinks the photo (or a tile) to: its longer side. */
@@ -260,7 +235,7 @@ export async function detectFaces(image: RawImage, options: DetectOptions = {}):
     const seen = (f: (typeof found)[number]) => Math.abs(Math.log((Math.max(f.box.width, f.box.height) * f.scale) / BEST_SEEN));
     const kept: DetectedFace[] = [];
     for (const f of found.filter((f) => !f.edge).sort((a, b) => seen(a) - seen(b) || b.score - a.score)) {
-      const same = kept.some((k) => boxIoU(k.box, f.box) > 0.3 || overlap(k.box, f.box) > 0.6 * Math.min(k.box.width * k.box.height, f.box.width * f.box.height));
+      const same = kept.some((k) => boxIoU(k.box, f.box) > 0.3 || boxOverlap(k.box, f.box) > 0.6 * Math.min(k.box.width * k.box.height, f.box.width * f.box.height));
       if (!same) kept.push({ box: f.box, score: f.score });
     }
     const faces = kept
