@@ -6,7 +6,7 @@
  * does on a photo, and the run's model classifies the crops. The same faces, given to the model as the
  * 48x48 originals, are the baseline. A face the detector misses counts as wrong for the pipeline.
  *
- *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny]
+ *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny] [--min-score 0.5]
  */
 import { parseArgs } from 'node:util';
 import {
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       min: { type: 'string', default: '96' },
       max: { type: 'string', default: '200' },
       seed: { type: 'string', default: '1' },
+      'min-score': { type: 'string', default: '0.5' },
     },
   });
   if (!v.run) throw new Error('usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min PX] [--max PX]');
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
       for (let j = 0; j < side; j++) for (let i = 0; i < side; i++) canvas.fill(face[j * side + i], ((y + j) * CANVAS.width + x + i) * 3, ((y + j) * CANVAS.width + x + i) * 3 + 3);
       placed.push({ index: k, box: { x, y, width: side, height: side } });
     }
-    const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector });
+    const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector, minScore: Number(v['min-score']) });
     const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels)) : [];
     // Each detected face belongs to the pasted face its centre lies in (the detector's box is the face inside
     // the FER2013 crop, smaller than the pasted square).
