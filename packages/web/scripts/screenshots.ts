@@ -13,7 +13,8 @@ const { values } = parseArgs({ options: { run: { type: 'string', multiple: true 
 if (!values.run?.length) throw new Error('give --run DIR (a run directory with a model/)');
 const cwd = process.env.INIT_CWD ?? process.cwd();
 const runDirs = values.run.map((r) => path.resolve(cwd, r));
-const outDir = path.resolve(cwd, values.out ?? '../../docs/images');
+// the repository's docs/images (the script lives in packages/web/scripts), wherever it was started from
+const outDir = values.out ? path.resolve(cwd, values.out) : path.resolve(import.meta.dirname, '../../../docs/images');
 
 const root = await mkdtemp(path.join(os.tmpdir(), 'fer-web-shots-'));
 try {
