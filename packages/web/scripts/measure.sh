@@ -14,12 +14,14 @@ if ((${#pids[@]})); then
   trap resume EXIT INT TERM
   echo "pausing fer train (pids ${pids[*]}) while measuring"
   for p in "${pids[@]}"; do kill -STOP "$p"; done
-  (sleep 170 && for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done) &
+  # (its output goes nowhere: a sleep holding this script's stdout would keep pnpm waiting for it)
+  (sleep 170 && for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done) >/dev/null 2>&1 &
   watchdog=$!
 fi
 status=0
 timeout 165 node --conditions=source --import tsx scripts/measure.ts "$@" || status=$?
 if ((${#pids[@]})); then
+  pkill -P "$watchdog" 2>/dev/null || true
   kill "$watchdog" 2>/dev/null || true
   resume
   echo "resumed fer train"
