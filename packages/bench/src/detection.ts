@@ -86,7 +86,12 @@ async function main(): Promise<void> {
         const x = Math.floor((cell % COLS) * cellW + (cellW - w) * rand());
         const y = Math.floor(Math.floor(cell / COLS) * cellH + (cellH - h) * rand());
         composites.push({ input: await sharp(ref.file).extract(region).resize(w, h, { fit: 'fill' }).toBuffer(), left: x, top: y });
-        truth.push({ x: x + (b.x - left) * (w / region.width), y: y + (b.y - top) * (h / region.height), width: b.width * (w / region.width), height: b.height * (h / region.height) });
+        truth.push({
+          x: x + (b.x - left) * (w / region.width),
+          y: y + (b.y - top) * (h / region.height),
+          width: b.width * (w / region.width),
+          height: b.height * (h / region.height),
+        });
       }
       const grey = Math.round(60 + 140 * rand());
       const noise = Buffer.alloc(CANVAS.width * CANVAS.height * 3);
