@@ -3,8 +3,9 @@
  *
  * The faces are those of face-api's demo photos (in its npm package, never FER2013 data): SSD MobileNet finds
  * them on the original photos (score >= 0.8, at least 100 px), which gives each its box. Each is cut out with a
- * margin of 0.6 of its size, shrunk so that its box is S pixels (mean side) and pasted, six to a 1280x960
- * canvas of random grey with noise, at a random place; `detectFaces` (as `fer predict` runs it) then looks for
+ * margin of 0.6 of its size, shrunk so that its box is S pixels (mean side) and pasted, up to six to a
+ * 1280x960 canvas of random grey with noise (fewer when larger, so that no cut-out covers another), each at a
+ * random place in its own cell; `detectFaces` (as `fer predict` runs it) then looks for
  * them. A face counts as found when a detection overlaps its known box with IoU >= 0.5; detections matching no
  * face are counted too.
  *
@@ -17,11 +18,15 @@ import { FACE_DETECTORS, type FaceBox, type FaceDetectorName, boxIoU, detectFace
 import sharp from 'sharp';
 
 const CANVAS = { width: 1280, height: 960 };
-const COLS = 3;
-const ROWS = 2;
+/** A cut-out face with its margin is about 2.2 times the face's box across (a bit more down): cells that fit it. */
+const grid = (size: number) => ({
+  cols: Math.max(1, Math.min(3, Math.floor(CANVAS.width / (2.4 * size)))),
+  rows: Math.max(1, Math.min(2, Math.floor(CANVAS.height / (2.6 * size)))),
+});
 
 interface Reference {
   file: string;
+  size: { width: number; height: number };
   box: FaceBox;
 }
 
@@ -31,8 +36,9 @@ async function referenceFaces(): Promise<Reference[]> {
   const out: Reference[] = [];
   for (const f of files) {
     const file = path.join(demo, f);
-    const faces = await detectFaces(await loadPhoto(file), { minScore: 0.8 });
-    for (const face of faces) if ((face.box.width + face.box.height) / 2 >= 100) out.push({ file, box: face.box });
+    const photo = await loadPhoto(file);
+    const faces = await detectFaces(photo, { minScore: 0.8 });
+    for (const face of faces) if ((face.box.width + face.box.height) / 2 >= 100) out.push({ file, size: { width: photo.width, height: photo.height }, box: face.box });
   }
   return out;
 }
@@ -56,35 +62,36 @@ async function main(): Promise<void> {
   const refs = await referenceFaces();
   const rand = mulberry32(Number(v.seed));
   console.log(
-    `backend ${backend.name}; detector ${detector}, min score ${v['min-score']}; ${refs.length} faces of face-api's demo photos at each size, ${COLS * ROWS} to a ${CANVAS.width}x${CANVAS.height} canvas`,
+    `backend ${backend.name}; detector ${detector}, min score ${v['min-score']}; ${refs.length} faces of face-api's demo photos at each size, up to 6 to a ${CANVAS.width}x${CANVAS.height} canvas`,
   );
   console.log('face size  found          mean IoU (found)  extra detections  s per canvas');
-  const cellW = CANVAS.width / COLS;
-  const cellH = CANVAS.height / ROWS;
   let allFound = 0;
   let allFaces = 0;
   for (const size of sizes) {
+    const { cols, rows } = grid(size);
+    const cellW = CANVAS.width / cols;
+    const cellH = CANVAS.height / rows;
     let found = 0;
     let extra = 0;
     const ious: number[] = [];
     let seconds = 0;
     let canvases = 0;
-    for (let start = 0; start < refs.length; start += COLS * ROWS) {
+    for (let start = 0; start < refs.length; start += cols * rows) {
       const composites: sharp.OverlayOptions[] = [];
       const truth: FaceBox[] = [];
-      for (const [cell, ref] of refs.slice(start, start + COLS * ROWS).entries()) {
+      for (const [cell, ref] of refs.slice(start, start + cols * rows).entries()) {
         const b = ref.box;
         const side = (b.width + b.height) / 2;
         const m = Math.round(0.6 * side);
-        const meta = await sharp(ref.file).metadata();
+        const meta = ref.size;
         const left = Math.max(0, Math.round(b.x - m));
         const top = Math.max(0, Math.round(b.y - m));
-        const region = { left, top, width: Math.min(meta.width! - left, Math.round(b.width + 2 * m)), height: Math.min(meta.height! - top, Math.round(b.height + 2 * m)) };
+        const region = { left, top, width: Math.min(meta.width - left, Math.round(b.width + 2 * m)), height: Math.min(meta.height - top, Math.round(b.height + 2 * m)) };
         const k = size / side;
         const w = Math.max(1, Math.round(region.width * k));
         const h = Math.max(1, Math.round(region.height * k));
-        const x = Math.floor((cell % COLS) * cellW + (cellW - w) * rand());
-        const y = Math.floor(Math.floor(cell / COLS) * cellH + (cellH - h) * rand());
+        const x = Math.floor((cell % cols) * cellW + Math.max(0, cellW - w) * rand());
+        const y = Math.floor(Math.floor(cell / cols) * cellH + Math.max(0, cellH - h) * rand());
         composites.push({ input: await sharp(ref.file).extract(region).resize(w, h, { fit: 'fill' }).toBuffer(), left: x, top: y });
         truth.push({
           x: x + (b.x - left) * (w / region.width),

@@ -77,6 +77,21 @@ describe('detectFaces', () => {
     expect(await cropFaces(image, faces)).toHaveLength(3 * PIXELS_PER_IMAGE);
   });
 
+  it('finds faces of about 190 px on a 1280x960 photo (tiles keep faces they hold whole, not only small ones)', async () => {
+    const { image, truth } = await pastedFaces(
+      1280,
+      960,
+      [190, 190, 190],
+      [
+        [20, 20],
+        [440, 480],
+        [860, 40],
+      ],
+    );
+    const faces = await detectFaces(image, { landmarks: false });
+    for (const t of truth) expect(Math.max(0, ...faces.map((f) => boxIoU(t, f.box))), JSON.stringify(t)).toBeGreaterThanOrEqual(0.5);
+  });
+
   it('a blank image holds no face', async () => {
     const image: RawImage = { data: new Uint8Array(640 * 480).fill(128), width: 640, height: 480, channels: 1 };
     expect(await detectFaces(image)).toEqual([]);
