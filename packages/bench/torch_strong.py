@@ -64,6 +64,24 @@ def augment(xb, g):
     return xp[torch.arange(n, device=dev)[:, None, None], 0, rows, cols][:, None]
 
 
+def erase(xb, g, p):
+    """fer's random erasing: with probability p one rectangle of 2-20% of the face, aspect 0.3-3.3 (log-uniform),
+    filled with the face's mean."""
+    n, dev = len(xb), xb.device
+    u = torch.rand(5, n, generator=g).to(dev)
+    area = (0.02 + 0.18 * u[1]) * 48 * 48
+    ratio = torch.exp(math.log(0.3) + (math.log(3.3) - math.log(0.3)) * u[2])
+    h = torch.sqrt(area * ratio).round().clamp(1, 48)
+    w = torch.sqrt(area / ratio).round().clamp(1, 48)
+    x0 = torch.floor(u[3] * (48 - w + 1))
+    y0 = torch.floor(u[4] * (48 - h + 1))
+    i = torch.arange(48, device=dev, dtype=torch.float32)
+    rows = (i[None] >= y0[:, None]) & (i[None] < (y0 + h)[:, None])
+    cols = (i[None] >= x0[:, None]) & (i[None] < (x0 + w)[:, None])
+    mask = (rows[:, :, None] & cols[:, None, :] & (u[0] < p)[:, None, None])[:, None]
+    return torch.where(mask, xb.mean((1, 2, 3), keepdim=True), xb)
+
+
 def views(x, kind):
     if kind == 'plain':
         return [x]
@@ -107,6 +125,10 @@ def main():
     p.add_argument('--schedule', choices=['warmup-cosine', 'constant'], default='warmup-cosine')
     p.add_argument('--augment', choices=['strong', 'none'], default='strong')
     p.add_argument('--label-smoothing', type=float, default=0.1)
+    p.add_argument('--erase', type=float, default=0, help='random erasing probability (fer train --erase)')
+    p.add_argument('--weight-decay', type=float, default=5e-4)
+    p.add_argument('--dropout', type=float, default=0)
+    p.add_argument('--batch', type=int, default=64)
     p.add_argument('--probs', default='', help='save the test part\'s probabilities (plain, 10crop) and labels here (.npz)')
     a = p.parse_args()
     torch.manual_seed(a.seed)
@@ -122,14 +144,14 @@ def main():
     Xt, yt = X[:a.train_rows], y[:a.train_rows]
     Xv, yv = X[a.train_rows:n_test_start], y[a.train_rows:n_test_start]
     Xp, yp = X[n_test_start:], y[n_test_start:]
-    m = (VGG(dropout=0.0) if a.model == 'vgg' else SeedCNN()).to(dev)
+    m = (VGG(dropout=a.dropout) if a.model == 'vgg' else SeedCNN()).to(dev)
     if a.optimizer == 'sgd':
         decay = [q for _, q in m.named_parameters() if q.ndim > 1]
         rest = [q for _, q in m.named_parameters() if q.ndim <= 1]
-        opt = torch.optim.SGD([{'params': decay, 'weight_decay': 5e-4}, {'params': rest, 'weight_decay': 0}], lr=a.lr, momentum=0.9, nesterov=True)
+        opt = torch.optim.SGD([{'params': decay, 'weight_decay': a.weight_decay}, {'params': rest, 'weight_decay': 0}], lr=a.lr, momentum=0.9, nesterov=True)
     else:
         opt = torch.optim.Adam(m.parameters(), lr=a.lr)
-    per_epoch = math.ceil(len(Xt) / 64)
+    per_epoch = math.ceil(len(Xt) / a.batch)
     steps = a.epochs * per_epoch
     cosine = lambda s: (s + 1) / per_epoch if s < per_epoch else 0.5 * (1 + math.cos(math.pi * (s - per_epoch) / max(1, steps - per_epoch)))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, cosine if a.schedule == 'warmup-cosine' else lambda s: 1.0)
@@ -141,9 +163,11 @@ def main():
         perm = torch.randperm(len(Xt), generator=g).to(dev)
         t0 = time.time()
         right = torch.zeros((), device=dev)
-        for i in range(0, len(Xt), 64):
-            b = perm[i:i + 64]
+        for i in range(0, len(Xt), a.batch):
+            b = perm[i:i + a.batch]
             xb = augment(Xt[b], g) if a.augment == 'strong' else Xt[b]
+            if a.erase > 0:
+                xb = erase(xb, g, a.erase)
             opt.zero_grad()
             o = m(xb)
             loss = F.cross_entropy(o, yt[b], label_smoothing=a.label_smoothing)
@@ -151,7 +175,7 @@ def main():
             opt.step()
             sched.step()
             right += (o.argmax(1) == yt[b]).sum()
-        print(json.dumps({'epoch': ep + 1, 'acc': round(right.item() / len(Xt), 4), 'val_acc': round(evaluate(m, Xv, yv), 4), 'sec': round(time.time() - t0, 1)}), flush=True)
+        print(json.dumps({'epoch': ep + 1, 'acc': round(right.item() / len(Xt), 4), 'val_acc': round(evaluate(m, Xv, yv), 4) if len(Xv) else None, 'sec': round(time.time() - t0, 1)}), flush=True)
     if a.probs:
         np.savez(a.probs, plain=probabilities(m, Xp).cpu().numpy(), crop10=probabilities(m, Xp, '10crop').cpu().numpy(), labels=yp.cpu().numpy())
     print(json.dumps({'test': evaluate(m, Xp, yp), 'test_flip': evaluate(m, Xp, yp, 'flip'), 'test_10crop': evaluate(m, Xp, yp, '10crop'), 'minutes': round((time.time() - t_all) / 60, 1)}), flush=True)
