@@ -6,7 +6,7 @@
  * does on a photo, and the run's model classifies the crops. The same faces, given to the model as the
  * 48x48 originals, are the baseline. A face the detector misses counts as wrong for the pipeline.
  *
- *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny] [--min-score 0.5]
+ *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny] [--min-score 0.5,0.3,0.2] [--part test|validation]
  */
 import { parseArgs } from 'node:util';
 import {
@@ -99,10 +99,13 @@ async function main(): Promise<void> {
   for (const [k, i] of picks.entries()) plainPixels.set(data.pixels.subarray(i * PIXELS_PER_IMAGE, (i + 1) * PIXELS_PER_IMAGE), k * PIXELS_PER_IMAGE);
   const plain = describePredictions(await predictFaces(models, plainPixels));
 
-  const pipelineLabel = new Array<number>(n).fill(-1);
-  const ious: number[] = [];
-  let extra = 0;
-  const t0 = performance.now();
+  const scores = String(v['min-score'])
+    .split(',')
+    .map(Number)
+    .filter((t) => t > 0 && t < 1);
+  if (!scores.length) throw new Error('--min-score: one or more scores between 0 and 1, comma-separated');
+  // Per score: the pipeline's label of each face (-1: missed), box areas, detections matching no face, seconds.
+  const results = scores.map(() => ({ label: new Array<number>(n).fill(-1), areas: [] as number[], extra: 0, seconds: 0 }));
   const perCanvas = (CANVAS.width / CELL) * (CANVAS.height / CELL);
   for (let start = 0; start < n; start += perCanvas) {
     const canvas = background(rand);
@@ -118,52 +121,69 @@ async function main(): Promise<void> {
       for (let j = 0; j < side; j++) for (let i = 0; i < side; i++) canvas.fill(face[j * side + i], ((y + j) * CANVAS.width + x + i) * 3, ((y + j) * CANVAS.width + x + i) * 3 + 3);
       placed.push({ index: k, box: { x, y, width: side, height: side } });
     }
-    const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector, minScore: Number(v['min-score']) });
-    const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels)) : [];
-    // Each detected face belongs to the pasted face its centre lies in (the detector's box is the face inside
-    // the FER2013 crop, smaller than the pasted square).
-    const taken = new Set<number>();
-    for (const [f, face] of found.faces.entries()) {
-      const c = { x: face.box.x + face.box.width / 2, y: face.box.y + face.box.height / 2 };
-      const p = placed.find((p) => c.x >= p.box.x && c.x < p.box.x + p.box.width && c.y >= p.box.y && c.y < p.box.y + p.box.height);
-      if (!p || taken.has(p.index)) {
-        extra++;
-        continue;
+    // The same canvas for every score, so that the rows differ only by the score.
+    for (const [s, minScore] of scores.entries()) {
+      const r = results[s];
+      const t0 = performance.now();
+      const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector, minScore });
+      const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels)) : [];
+      r.seconds += (performance.now() - t0) / 1000;
+      // Each detected face belongs to the pasted face its centre lies in (the detector's box is the face inside
+      // the FER2013 crop, smaller than the pasted square).
+      const taken = new Set<number>();
+      for (const [f, face] of found.faces.entries()) {
+        const c = { x: face.box.x + face.box.width / 2, y: face.box.y + face.box.height / 2 };
+        const p = placed.find((p) => c.x >= p.box.x && c.x < p.box.x + p.box.width && c.y >= p.box.y && c.y < p.box.y + p.box.height);
+        if (!p || taken.has(p.index)) {
+          r.extra++;
+          continue;
+        }
+        taken.add(p.index);
+        r.label[p.index] = preds[f].label;
+        r.areas.push((face.box.width * face.box.height) / (p.box.width * p.box.height));
       }
-      taken.add(p.index);
-      pipelineLabel[p.index] = preds[f].label;
-      ious.push((face.box.width * face.box.height) / (p.box.width * p.box.height));
     }
     process.stderr.write(`\r${Math.min(n, start + perCanvas)}/${n} faces`);
   }
-  const seconds = (performance.now() - t0) / 1000;
   process.stderr.write('\n');
-  let plainRight = 0;
-  let pipeRight = 0;
-  let foundCount = 0;
-  let plainRightFound = 0;
-  let agree = 0;
-  for (const [k, i] of picks.entries()) {
-    const truth = data.labels[i];
-    if (plain[k].label === truth) plainRight++;
-    if (pipelineLabel[k] >= 0) {
-      foundCount++;
-      if (pipelineLabel[k] === truth) pipeRight++;
-      if (plain[k].label === truth) plainRightFound++;
-      if (pipelineLabel[k] === plain[k].label) agree++;
-    }
-  }
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
-  const meanArea = ious.reduce((a, b) => a + b, 0) / Math.max(1, ious.length);
+  let plainRight = 0;
+  for (const [k, i] of picks.entries()) if (plain[k].label === data.labels[i]) plainRight++;
   console.log(
     `backend ${backend.name}; run ${v.run}; ${n} faces of its ${v.part} part, pasted at ${minSide}-${maxSide} px on ${CANVAS.width}x${CANVAS.height} canvases, detector ${detector}`,
   );
-  console.log(`found ${foundCount}/${n} (${pct(foundCount, n)}), ${extra} extra detections; detected box area / pasted square ${meanArea.toFixed(2)}`);
-  console.log(`plain 48x48:           ${pct(plainRight, n)} right`);
-  console.log(
-    `detect, crop, classify: ${pct(pipeRight, n)} right (misses count as wrong); on the ${foundCount} found: ${pct(pipeRight, foundCount)} vs plain ${pct(plainRightFound, foundCount)}`,
-  );
-  console.log(`same label as the plain path on ${pct(agree, foundCount)} of the found faces; ${seconds.toFixed(1)} s (${((1000 * seconds) / n).toFixed(0)} ms per face)`);
+  console.log(`plain 48x48: ${pct(plainRight, n)} right`);
+  console.log('min score  found            extra  box area  pipeline (misses wrong)  vs plain  on the found: pipeline vs plain  same label  ms/face');
+  for (const [s, minScore] of scores.entries()) {
+    const r = results[s];
+    let pipeRight = 0;
+    let foundCount = 0;
+    let plainRightFound = 0;
+    let agree = 0;
+    for (const [k, i] of picks.entries()) {
+      const truth = data.labels[i];
+      if (r.label[k] < 0) continue;
+      foundCount++;
+      if (r.label[k] === truth) pipeRight++;
+      if (plain[k].label === truth) plainRightFound++;
+      if (r.label[k] === plain[k].label) agree++;
+    }
+    const meanArea = r.areas.reduce((a, b) => a + b, 0) / Math.max(1, r.areas.length);
+    const loss = ((100 * (plainRight - pipeRight)) / n).toFixed(1);
+    console.log(
+      [
+        String(minScore).padEnd(9),
+        `${foundCount}/${n} (${pct(foundCount, n)})`.padEnd(16),
+        String(r.extra).padEnd(5),
+        meanArea.toFixed(2).padEnd(8),
+        pct(pipeRight, n).padEnd(23),
+        `-${loss}`.replace('--', '+').padEnd(8),
+        `${pct(pipeRight, foundCount)} vs ${pct(plainRightFound, foundCount)}`.padEnd(31),
+        pct(agree, foundCount).padEnd(10),
+        ((1000 * r.seconds) / n).toFixed(0),
+      ].join('  '),
+    );
+  }
 }
 
 main().catch((e) => {

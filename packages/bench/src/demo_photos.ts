@@ -1,0 +1,37 @@
+/**
+ * False detections at a lower minimum score: the faces SSD MobileNet finds on face-api's six demo photos (in its
+ * npm package: 22 people, crowds, backgrounds with clutter) at each score, as `fer predict` searches a photo.
+ * A face beyond those found at 0.5 would be a false detection (or a face 0.5 missed: the scores say which).
+ *
+ *   node --conditions=source --import tsx packages/bench/src/demo_photos.ts [--min-score 0.5,0.3,0.2,0.15]
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { detectFaces, faceModelDir, loadPhoto, selectBackend } from '@fer/core';
+
+async function main(): Promise<void> {
+  const { values: v } = parseArgs({ options: { 'min-score': { type: 'string', default: '0.5,0.3,0.2,0.15' } } });
+  const scores = v['min-score'].split(',').map(Number);
+  const backend = await selectBackend('auto');
+  const demo = path.join(path.dirname(faceModelDir()), 'demo');
+  const files = (await readdir(demo)).filter((f) => /^sample\d+\.jpg$/i.test(f)).sort();
+  console.log(`backend ${backend.name}; SSD MobileNet on ${files.length} photos of ${demo}`);
+  const totals = scores.map(() => 0);
+  for (const f of files) {
+    const photo = await loadPhoto(path.join(demo, f));
+    const row: string[] = [];
+    for (const [s, minScore] of scores.entries()) {
+      const faces = await detectFaces(photo, { minScore, landmarks: false });
+      totals[s] += faces.length;
+      row.push(`${minScore}: ${faces.length} (${faces.map((x) => x.score.toFixed(2)).join(' ')})`);
+    }
+    console.log(`${f} ${photo.width}x${photo.height}  ${row.join('  ')}`);
+  }
+  console.log(`faces found: ${scores.map((s, i) => `${totals[i]} at ${s}`).join(', ')}`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
