@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   CROPPED_FACE_MAX_SIDE,
   EMOTIONS,
+  DEFAULT_MIN_SCORE,
   FACE_DETECTORS,
   FerError,
   NO_FACE_EXIT_CODE,
@@ -42,7 +43,7 @@ An image with no face is reported, and fer predict exits with code ${NO_FACE_EXI
   --no-detect         take every image as one cropped face, whatever its size (as before face detection)
   --detect            search even images of ${CROPPED_FACE_MAX_SIDE} px and less for faces
   --detector NAME     ssd (default: more accurate) or tiny (faster)
-  --min-score X       the lowest detector score taken as a face (default 0.5)
+  --min-score X       the lowest detector score taken as a face (default ${DEFAULT_MIN_SCORE.ssd} for ssd, ${DEFAULT_MIN_SCORE.tiny} for tiny)
   --min-face N        the smallest face to look for, in pixels of the photo (default 64): large photos
                       are then also searched tile by tile; 0 searches the whole photo only (faster)
   --data PATH         a CSV or image folder to classify (e.g. NTU test.csv: id,feature)
@@ -86,9 +87,10 @@ export const predict: Command = {
     const top = intFlag('top', v.top, 3, 1, EMOTIONS.length);
     if (v.detect && v['no-detect']) throw new FerError('--detect and --no-detect contradict each other');
     if (v.annotate && (v.data || v['no-detect'])) throw new FerError('--annotate draws the faces found in photos: it needs images and face detection (not --data or --no-detect)');
+    const detector = choiceFlag('detector', v.detector, FACE_DETECTORS, 'ssd');
     const detectOptions = {
-      detector: choiceFlag('detector', v.detector, FACE_DETECTORS, 'ssd'),
-      minScore: numberFlag('min-score', v['min-score'], 0.5, 0, 0.99),
+      detector,
+      minScore: numberFlag('min-score', v['min-score'], DEFAULT_MIN_SCORE[detector], 0, 0.99),
       minFaceSize: intFlag('min-face', v['min-face'], 64, 0),
     };
     const backend = await backendFlag(v.backend);

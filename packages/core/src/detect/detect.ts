@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { FerError } from '../errors.js';
-import { FACE_DETECTORS, type DetectedFace, type FaceBox, type FaceDetectorName, boxIoU, boxOverlap } from './geometry.js';
+import { DEFAULT_MIN_SCORE, FACE_DETECTORS, type DetectedFace, type FaceBox, type FaceDetectorName, boxIoU, boxOverlap } from './geometry.js';
 
 // face-api's types describe its own bundled tfjs; only the few calls below are used, typed here.
 type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
@@ -19,7 +19,7 @@ export interface RawImage {
 }
 
 // Boxes, landmarks and the detectors' names are pure data shared with the browser page (`@fer/core/face`).
-export { FACE_DETECTORS, boxIoU, type DetectedFace, type FaceBox, type FaceDetectorName, type Point } from './geometry.js';
+export { DEFAULT_MIN_SCORE, FACE_DETECTORS, boxIoU, type DetectedFace, type FaceBox, type FaceDetectorName, type Point } from './geometry.js';
 
 export interface DetectOptions {
   /**
@@ -27,7 +27,7 @@ export interface DetectOptions {
    * all 22 faces, tiny 20) and about twice as slow; `tiny`: its Tiny Face Detector.
    */
   detector?: FaceDetectorName;
-  /** The lowest detector score kept (default 0.5). */
+  /** The lowest detector score kept (default DEFAULT_MIN_SCORE: 0.2 for ssd, 0.5 for tiny). */
   minScore?: number;
   /** Find the 68 landmarks of each face too (default true): cropFace levels the eyes with them. */
   landmarks?: boolean;
@@ -194,7 +194,7 @@ export async function detectFaces(image: RawImage, options: DetectOptions = {}):
   const rgb = toRgb(image);
   const detector = options.detector ?? 'ssd';
   if (!FACE_DETECTORS.includes(detector)) throw new FerError(`unknown face detector "${detector}"`, { hint: `choose one of: ${FACE_DETECTORS.join(', ')}` });
-  const minScore = options.minScore ?? 0.5;
+  const minScore = options.minScore ?? DEFAULT_MIN_SCORE[detector];
   if (!(minScore > 0 && minScore < 1)) throw new FerError(`the detector's minimum score must be between 0 and 1 (got ${minScore})`);
   const modelDir = options.modelDir ?? faceModelDir();
   const withLandmarks = options.landmarks ?? true;

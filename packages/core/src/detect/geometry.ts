@@ -30,6 +30,19 @@ export const FACE_DETECTORS = ['ssd', 'tiny'] as const;
 export type FaceDetectorName = (typeof FACE_DETECTORS)[number];
 
 /**
+ * The lowest detector score taken as a face, by detector: `fer predict --min-score`, POST /predict's
+ * `min-score` and the page's default.
+ * - ssd: 0.2. FER2013's faces are cut at the brow and the chin, and SSD MobileNet scores many of them under
+ *   0.5: pasted on canvases at 96-200 px (packages/bench/src/pipeline.ts, 500 faces of a run's validation
+ *   part) it found 84.8% at 0.5, 93.6% at 0.3, 95.2% at 0.2, 96.2% at 0.15 and 97.6% at 0.1, with no detection
+ *   off the faces down to 0.2, 2 at 0.15 and 8 at 0.1. On face-api's six demo photos (22 people) it finds the
+ *   same 22 faces at every score from 0.5 to 0.15 (packages/bench/src/demo_photos.ts). face-api's own demos
+ *   use 0.1-0.3.
+ * - tiny: 0.5, face-api's own default (the page's camera).
+ */
+export const DEFAULT_MIN_SCORE: Record<FaceDetectorName, number> = { ssd: 0.2, tiny: 0.5 };
+
+/**
  * How a detector's box becomes a FER2013-like crop: a square of side `scale` times the box's mean side
  * ((width + height) / 2), centred `shiftY` box heights below the box's centre (along the face's own downward
  * direction), turned so that the eyes are level when landmarks are known.

@@ -155,8 +155,8 @@ export async function detect(canvas: HTMLCanvasElement, detector: FaceDetectorNa
   try {
     const options =
       detector === 'ssd'
-        ? new faceapi.SsdMobilenetv1Options({ minConfidence: site.detector.minScore, maxResults: 100 })
-        : new faceapi.TinyFaceDetectorOptions({ inputSize: site.detector.videoInputSize, scoreThreshold: site.detector.minScore });
+        ? new faceapi.SsdMobilenetv1Options({ minConfidence: site.detector.minScore.ssd, maxResults: 100 })
+        : new faceapi.TinyFaceDetectorOptions({ inputSize: site.detector.videoInputSize, scoreThreshold: site.detector.minScore.tiny });
     const found = (await faceapi.detectAllFaces(photo as never, options)) as { box: FaceBox; score: number }[];
     const kept: DetectedFace[] = [];
     for (const d of [...found].sort((a, b) => b.score - a.score)) {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EMOTIONS, FerError, IMAGE_SIZE, faceModelDir, isDirectory, readRunJson, runPaths, settledDir } from '@fer/core';
+import { DEFAULT_MIN_SCORE, EMOTIONS, FerError, IMAGE_SIZE, faceModelDir, isDirectory, readRunJson, runPaths, settledDir } from '@fer/core';
 import { type SiteJson, VIDEO_INPUT_SIZE } from '../shared/site-json.js';
 import { ensureWebBuild, packageFile } from './build.js';
 
@@ -81,7 +81,7 @@ export async function siteFiles(runDirs: readonly string[]): Promise<SiteFiles> 
     classes: [...EMOTIONS],
     input: { height: IMAGE_SIZE, width: IMAGE_SIZE, channels: 1, scale: 1 / 255 },
     models,
-    detector: { url: 'detector/', photo: 'ssd', video: 'tiny', videoInputSize: VIDEO_INPUT_SIZE, minScore: 0.5 },
+    detector: { url: 'detector/', photo: 'ssd', video: 'tiny', videoInputSize: VIDEO_INPUT_SIZE, minScore: { ...DEFAULT_MIN_SCORE } },
     wasm: 'tfjs-wasm/',
   };
   files.set('/site.json', { bytes: new TextEncoder().encode(`${JSON.stringify(site, null, 2)}\n`) });

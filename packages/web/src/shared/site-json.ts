@@ -9,7 +9,7 @@ export interface SiteJson {
   /** The models, averaged as an ensemble when there are several. */
   models: { name: string; url: string; architecture?: string; epochs?: number; testAccuracy?: number }[];
   /** face-api's weights: the folder (relative to the page) and which detector each source uses. */
-  detector: { url: string; photo: 'ssd'; video: 'tiny'; videoInputSize: number; minScore: number };
+  detector: { url: string; photo: 'ssd'; video: 'tiny'; videoInputSize: number; minScore: { ssd: number; tiny: number } };
   /** tfjs's wasm files, relative to the page. */
   wasm: string;
 }
