@@ -19,7 +19,8 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds ?? 8);
 const backends = (values.backend ?? 'wasm,webgl').split(',');
-const sizes = (values['video-size'] ?? '224').split(',').map(Number);
+// 'auto': no ?video-size, so the page starts at site.json's size and drops to 160 px if it falls under 15 frames/s
+const sizes = (values['video-size'] ?? '224').split(',');
 
 const root = await mkdtemp(path.join(os.tmpdir(), 'fer-web-measure-'));
 try {
@@ -57,7 +58,7 @@ try {
           ),
         );
         const t0 = Date.now();
-        await page.goto(`${server.url}?backend=${backend}&video-size=${size}`);
+        await page.goto(`${server.url}?backend=${backend}${size === 'auto' ? '' : `&video-size=${size}`}`);
         await page.waitForFunction(
           () => (window as unknown as { fer: { ready: boolean; error?: string } }).fer.ready || (window as unknown as { fer: { error?: string } }).fer.error,
           null,
@@ -83,6 +84,7 @@ try {
           t: performance.now(),
           faces: (window as unknown as { fer: { result?: { faces: unknown[] } } }).fer.result?.faces.length,
           stages: (window as unknown as { fer: { stages?: Record<string, number> } }).fer.stages ?? {},
+          videoInputSize: (window as unknown as { fer: { videoInputSize?: number } }).fer.videoInputSize,
         }));
         await Promise.all(sizesDone);
         const cameraParts = new Map([...parts].map(([k, v]) => [k, { ...v }]));
@@ -95,7 +97,7 @@ try {
         const fps = ((b.frames - a.frames) * 1000) / (b.t - a.t);
         const total = [...cameraParts.values()].reduce((s, p) => s + p.bytes, 0);
         console.log(
-          `\nbackend ${ready.backend}, tiny detector at ${size} px: ${fps.toFixed(1)} frames/s on one face (${b.frames - a.frames} frames in ${((b.t - a.t) / 1000).toFixed(1)} s, ${b.faces} face found)`,
+          `\nbackend ${ready.backend}, tiny detector at ${size === 'auto' ? `auto (${b.videoInputSize} px at the end)` : `${size} px`}: ${fps.toFixed(1)} frames/s on one face (${b.frames - a.frames} frames in ${((b.t - a.t) / 1000).toFixed(1)} s, ${b.faces} face found)`,
         );
         console.log(
           `  last frame: ${Object.entries(b.stages)
