@@ -61,11 +61,12 @@ interface PageState {
   ready: boolean;
   error?: string;
   frames: number;
+  videoInputSize?: number;
   result?: { source: string; faces: PageFace[]; saliencyMaps: number };
 }
 
 /** A page of the served site, with every console error and every request recorded. */
-async function openPage(b: Browser, options: { permissions?: string[] } = {}) {
+async function openPage(b: Browser, options: { permissions?: string[]; query?: string } = {}) {
   const context = await b.newContext({ viewport: { width: 1100, height: 760 }, permissions: options.permissions });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -73,7 +74,7 @@ async function openPage(b: Browser, options: { permissions?: string[] } = {}) {
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('request', (r) => requests.push(r.url()));
-  await page.goto(server.url);
+  await page.goto(`${server.url}${options.query ?? ''}`);
   await page.waitForFunction(() => (window as unknown as { fer?: PageState }).fer?.ready || (window as unknown as { fer?: PageState }).fer?.error, null, { timeout: 60_000 });
   return { page, errors, requests, context };
 }
@@ -239,6 +240,19 @@ describe('the page in headless Chromium', () => {
     expect(errors).toEqual([]);
     expect(requests.filter((u) => !local(u))).toEqual([]);
     expect(requests.some((u) => u.endsWith('/tfjs-wasm/tfjs-backend-wasm-simd.wasm'))).toBe(true);
+  });
+
+  it('the camera looks at 192 px once it falls under ?min-fps (15 by default) and goes on finding the faces', async () => {
+    if (!browser) return;
+    const { page, errors, context } = await openPage(browser, { query: '?min-fps=1000' });
+    expect((await fer(page)).videoInputSize).toBe(224);
+    await page.click('#camera');
+    await page.waitForFunction(() => (window as unknown as { fer: PageState }).fer.videoInputSize === 192, null, { timeout: 30_000 });
+    const frames = (await fer(page)).frames;
+    await page.waitForFunction((n) => (window as unknown as { fer: PageState }).fer.frames >= n + 2, frames, { timeout: 30_000 });
+    expect((await fer(page)).result?.faces.length).toBe(2);
+    expect(errors).toEqual([]);
+    await context.close();
   });
 
   it('a file that is not an image, a broken image and a model that fails to load: clear messages, nothing crashes', async () => {
