@@ -5,28 +5,27 @@
  *
  *   node --conditions=source --import tsx packages/bench/src/demo_photos.ts [--min-score 0.5,0.3,0.2,0.15]
  */
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { detectFaces, faceModelDir, loadPhoto, selectBackend } from '@fer/core';
+import { detectFaces, loadPhoto, selectBackend } from '@fer/core';
+import { demoPhotoFiles, parseScores } from './demo-files.js';
 
 async function main(): Promise<void> {
   const { values: v } = parseArgs({ options: { 'min-score': { type: 'string', default: '0.5,0.3,0.2,0.15' } } });
-  const scores = v['min-score'].split(',').map(Number);
+  const scores = parseScores(v['min-score']);
   const backend = await selectBackend('auto');
-  const demo = path.join(path.dirname(faceModelDir()), 'demo');
-  const files = (await readdir(demo)).filter((f) => /^sample\d+\.jpg$/i.test(f)).sort();
-  console.log(`backend ${backend.name}; SSD MobileNet on ${files.length} photos of ${demo}`);
+  const files = await demoPhotoFiles();
+  console.log(`backend ${backend.name}; SSD MobileNet on ${files.length} photos of ${path.dirname(files[0])}`);
   const totals = scores.map(() => 0);
   for (const f of files) {
-    const photo = await loadPhoto(path.join(demo, f));
+    const photo = await loadPhoto(f);
     const row: string[] = [];
     for (const [s, minScore] of scores.entries()) {
       const faces = await detectFaces(photo, { minScore, landmarks: false });
       totals[s] += faces.length;
       row.push(`${minScore}: ${faces.length} (${faces.map((x) => x.score.toFixed(2)).join(' ')})`);
     }
-    console.log(`${f} ${photo.width}x${photo.height}  ${row.join('  ')}`);
+    console.log(`${path.basename(f)} ${photo.width}x${photo.height}  ${row.join('  ')}`);
   }
   console.log(`faces found: ${scores.map((s, i) => `${totals[i]} at ${s}`).join(', ')}`);
 }

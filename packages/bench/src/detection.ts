@@ -11,11 +11,10 @@
  *
  *   node --conditions=source --import tsx packages/bench/src/detection.ts [--sizes 48,64,96,128,192,256] [--detector ssd|tiny] [--min-score 0.5]
  */
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FACE_DETECTORS, type FaceBox, type FaceDetectorName, boxIoU, detectFaces, faceModelDir, loadPhoto, mulberry32, selectBackend } from '@fer/core';
+import { FACE_DETECTORS, type FaceBox, type FaceDetectorName, boxIoU, detectFaces, loadPhoto, mulberry32, selectBackend } from '@fer/core';
 import sharp from 'sharp';
+import { demoPhotoFiles } from './demo-files.js';
 
 const CANVAS = { width: 1280, height: 960 };
 /** A cut-out face with its margin is about 2.2 times the face's box across (a bit more down): cells that fit it. */
@@ -31,11 +30,8 @@ interface Reference {
 }
 
 async function referenceFaces(): Promise<Reference[]> {
-  const demo = path.join(path.dirname(faceModelDir()), 'demo');
-  const files = (await readdir(demo)).filter((f) => /^sample\d+\.jpg$/.test(f)).sort();
   const out: Reference[] = [];
-  for (const f of files) {
-    const file = path.join(demo, f);
+  for (const file of await demoPhotoFiles()) {
     const photo = await loadPhoto(file);
     const faces = await detectFaces(photo, { minScore: 0.8 });
     for (const face of faces) if ((face.box.width + face.box.height) / 2 >= 100) out.push({ file, size: { width: photo.width, height: photo.height }, box: face.box });

@@ -25,6 +25,7 @@ import {
   type FaceBox,
   type FaceDetectorName,
 } from '@fer/core';
+import { parseScores } from './demo-files.js';
 
 const CANVAS = { width: 960, height: 720 };
 const CELL = 240; // 4 x 3 cells, one face each
@@ -99,11 +100,7 @@ async function main(): Promise<void> {
   for (const [k, i] of picks.entries()) plainPixels.set(data.pixels.subarray(i * PIXELS_PER_IMAGE, (i + 1) * PIXELS_PER_IMAGE), k * PIXELS_PER_IMAGE);
   const plain = describePredictions(await predictFaces(models, plainPixels));
 
-  const scores = String(v['min-score'])
-    .split(',')
-    .map(Number)
-    .filter((t) => t > 0 && t < 1);
-  if (!scores.length) throw new Error('--min-score: one or more scores between 0 and 1, comma-separated');
+  const scores = parseScores(String(v['min-score']));
   // Per score: the pipeline's label of each face (-1: missed), box areas, detections matching no face, seconds.
   const results = scores.map(() => ({ label: new Array<number>(n).fill(-1), areas: [] as number[], extra: 0, seconds: 0 }));
   const perCanvas = (CANVAS.width / CELL) * (CANVAS.height / CELL);

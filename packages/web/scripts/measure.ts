@@ -19,7 +19,7 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds ?? 8);
 const backends = (values.backend ?? 'wasm,webgl').split(',');
-// 'auto': no ?video-size, so the page starts at site.json's size and drops to 160 px if it falls under 15 frames/s
+// 'auto': no ?video-size, so the page starts at site.json's size and drops to 192 px if it falls under 15 frames/s
 const sizes = (values['video-size'] ?? '224').split(',');
 
 const root = await mkdtemp(path.join(os.tmpdir(), 'fer-web-measure-'));

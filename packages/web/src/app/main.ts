@@ -314,9 +314,10 @@ async function cameraLoop(): Promise<void> {
       const now = performance.now();
       if (now - since >= 1000) {
         state.fps = (1000 * count) / (now - since);
-        // On a slower CPU the camera falls under 15 frames/s at 224 px (12.8-13.8 on a 2-core Xeon): unless the
-        // size was asked for (?video-size=N), look at a smaller picture: 192 px made 16.4-19.9 frames/s there and
-        // still found both faces of web.test's scene, which 160 px (17-23 frames/s) did not.
+        // On a slower CPU the camera falls under 15 frames/s at 224 px (12.8-16.3 in seven runs on a 2-core Xeon):
+        // unless the size was asked for (?video-size=N), look at a smaller picture. 192 px made 16.4-16.5 frames/s
+        // there (17.5-19.9 starting at 224 and dropping) and still found both faces of web.test's scene, which
+        // 160 px (17-23 frames/s) did not.
         if (autoVideoSize && state.fps < minCameraFps && site.detector.videoInputSize > VIDEO_INPUT_SIZE_FAST) {
           site.detector.videoInputSize = VIDEO_INPUT_SIZE_FAST;
           state.videoInputSize = VIDEO_INPUT_SIZE_FAST;
