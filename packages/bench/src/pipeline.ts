@@ -6,9 +6,13 @@
  * does on a photo, and the run's model classifies the crops. The same faces, given to the model as the
  * 48x48 originals, are the baseline. A face the detector misses counts as wrong for the pipeline.
  *
- *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny] [--min-score 0.5,0.3,0.2] [--part test|validation]
+ *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny] [--min-score 0.5,0.3,0.2] [--mirror off,on] [--part test|validation] [--missed OUT.png]
+ *
+ * --missed writes the 48x48 faces the last row's detector setting missed as one PNG, 12 to a row, each with its
+ * plain prediction right (green border) or wrong (red).
  */
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
 import {
   describePredictions,
   facesInPhoto,
@@ -70,6 +74,34 @@ function enlarge(face: Uint8Array, size: number): Uint8Array {
   return out;
 }
 
+/** The missed faces (label -1), enlarged 3x, 12 to a row, framed green where the plain path is right, red where not. */
+async function writeMissed(file: string, pixels: Uint8Array, labels: number[], plainRight: (k: number) => boolean): Promise<void> {
+  const missed = labels.flatMap((l, k) => (l < 0 ? [k] : []));
+  const cell = 3 * IMAGE_SIZE + 8;
+  const cols = 12;
+  const rows = Math.max(1, Math.ceil(missed.length / cols));
+  const out = Buffer.alloc(cols * cell * rows * cell * 3, 255);
+  for (const [m, k] of missed.entries()) {
+    const ox = (m % cols) * cell;
+    const oy = Math.floor(m / cols) * cell;
+    const frame = plainRight(k) ? [40, 160, 40] : [200, 40, 40];
+    for (let y = 1; y < cell - 1; y++)
+      for (let x = 1; x < cell - 1; x++) {
+        const fy = y - 4;
+        const fx = x - 4;
+        const inside = fx >= 0 && fy >= 0 && fx < 3 * IMAGE_SIZE && fy < 3 * IMAGE_SIZE;
+        const v = inside ? pixels[k * PIXELS_PER_IMAGE + Math.floor(fy / 3) * IMAGE_SIZE + Math.floor(fx / 3)] : -1;
+        const o = ((oy + y) * cols * cell + ox + x) * 3;
+        if (v >= 0) out.fill(v, o, o + 3);
+        else out.set(frame, o);
+      }
+  }
+  await sharp(out, { raw: { width: cols * cell, height: rows * cell, channels: 3 } })
+    .png()
+    .toFile(file);
+  console.error(`wrote ${file}: ${missed.length} missed faces`);
+}
+
 async function main(): Promise<void> {
   const { values: v } = parseArgs({
     options: {
@@ -81,9 +113,11 @@ async function main(): Promise<void> {
       max: { type: 'string', default: '200' },
       seed: { type: 'string', default: '1' },
       'min-score': { type: 'string', default: '0.5' },
+      mirror: { type: 'string', default: 'off' },
+      missed: { type: 'string' },
     },
   });
-  if (!v.run) throw new Error('usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min PX] [--max PX]');
+  if (!v.run) throw new Error('usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min-score LIST] [--mirror off,on] [--min PX] [--max PX]');
   const detector = v.detector as FaceDetectorName;
   if (!FACE_DETECTORS.includes(detector)) throw new Error(`--detector: one of ${FACE_DETECTORS.join(', ')}`);
   const backend = await selectBackend('auto');
@@ -100,7 +134,14 @@ async function main(): Promise<void> {
   for (const [k, i] of picks.entries()) plainPixels.set(data.pixels.subarray(i * PIXELS_PER_IMAGE, (i + 1) * PIXELS_PER_IMAGE), k * PIXELS_PER_IMAGE);
   const plain = describePredictions(await predictFaces(models, plainPixels));
 
-  const scores = parseScores(String(v['min-score']));
+  // Each row: a minimum score, with or without the mirrored pass (--mirror off,on scores both).
+  const mirrors = String(v.mirror)
+    .split(',')
+    .map((m) => {
+      if (m !== 'on' && m !== 'off') throw new Error(`--mirror: off, on or off,on (got "${m}")`);
+      return m === 'on';
+    });
+  const scores = parseScores(String(v['min-score'])).flatMap((minScore) => mirrors.map((mirror) => ({ minScore, mirror })));
   // Per score: the pipeline's label of each face (-1: missed), box areas, detections matching no face, seconds.
   const results = scores.map(() => ({ label: new Array<number>(n).fill(-1), areas: [] as number[], extra: 0, seconds: 0 }));
   const perCanvas = (CANVAS.width / CELL) * (CANVAS.height / CELL);
@@ -119,10 +160,10 @@ async function main(): Promise<void> {
       placed.push({ index: k, box: { x, y, width: side, height: side } });
     }
     // The same canvas for every score, so that the rows differ only by the score.
-    for (const [s, minScore] of scores.entries()) {
+    for (const [s, { minScore, mirror }] of scores.entries()) {
       const r = results[s];
       const t0 = performance.now();
-      const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector, minScore });
+      const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector, minScore, mirror });
       const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels)) : [];
       r.seconds += (performance.now() - t0) / 1000;
       // Each detected face belongs to the pasted face its centre lies in (the detector's box is the face inside
@@ -143,6 +184,7 @@ async function main(): Promise<void> {
     process.stderr.write(`\r${Math.min(n, start + perCanvas)}/${n} faces`);
   }
   process.stderr.write('\n');
+  if (v.missed) await writeMissed(String(v.missed), plainPixels, results[results.length - 1].label, (k) => plain[k].label === data.labels[picks[k]]);
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
   let plainRight = 0;
   for (const [k, i] of picks.entries()) if (plain[k].label === data.labels[i]) plainRight++;
@@ -150,8 +192,8 @@ async function main(): Promise<void> {
     `backend ${backend.name}; run ${v.run}; ${n} faces of its ${v.part} part, pasted at ${minSide}-${maxSide} px on ${CANVAS.width}x${CANVAS.height} canvases, detector ${detector}`,
   );
   console.log(`plain 48x48: ${pct(plainRight, n)} right`);
-  console.log('min score  found            extra  box area  pipeline (misses wrong)  vs plain  on the found: pipeline vs plain  same label  ms/face');
-  for (const [s, minScore] of scores.entries()) {
+  console.log('min score     found            extra  box area  pipeline (misses wrong)  vs plain  on the found: pipeline vs plain  same label  ms/face');
+  for (const [s, { minScore, mirror }] of scores.entries()) {
     const r = results[s];
     let pipeRight = 0;
     let foundCount = 0;
@@ -169,7 +211,7 @@ async function main(): Promise<void> {
     const loss = ((100 * (plainRight - pipeRight)) / n).toFixed(1);
     console.log(
       [
-        String(minScore).padEnd(9),
+        `${minScore}${mirror ? ' +mirror' : ''}`.padEnd(12),
         `${foundCount}/${n} (${pct(foundCount, n)})`.padEnd(16),
         String(r.extra).padEnd(5),
         meanArea.toFixed(2).padEnd(8),

@@ -96,6 +96,9 @@ describe('fer predict on photos', () => {
     const whole = await fer('predict', '--run', path.join(root, 'run'), path.join(root, 'blank.png'), '--no-detect', '--json');
     expect(whole.code, whole.text).toBe(0);
     expect(JSON.parse(whole.text)).toMatchObject([{ face: 1, box: null, score: null }]);
+    const both = await fer('predict', '--run', path.join(root, 'run'), path.join(root, 'blank.png'), '--no-detect', '--mirror');
+    expect(both.code).toBe(1);
+    expect(both.text).toMatch(/--mirror is for searching photos for faces/);
   });
 
   it('a corrupt image: a clear error naming the file, exit 1', async () => {

@@ -77,6 +77,25 @@ describe('detectFaces', () => {
     expect(await cropFaces(image, faces)).toHaveLength(3 * PIXELS_PER_IMAGE);
   });
 
+  it('with mirror, maps the mirrored pass back onto the photo: one box per face, where the face is', async () => {
+    // faces off the vertical midline, so that a box left unmirrored would land where no face is
+    const { image, truth } = await pastedFaces(
+      960,
+      720,
+      [120, 100, 90],
+      [
+        [40, 60],
+        [300, 420],
+        [700, 120],
+      ],
+    );
+    const plain = await detectFaces(image, { landmarks: false, minFaceSize: 0 });
+    const both = await detectFaces(image, { landmarks: false, minFaceSize: 0, mirror: true });
+    expect(plain).toHaveLength(3);
+    expect(both).toHaveLength(3);
+    for (const t of truth) expect(Math.max(...both.map((f) => boxIoU(t, f.box))), JSON.stringify(t)).toBeGreaterThanOrEqual(0.5);
+  });
+
   it('finds faces of about 190 px on a 1280x960 photo (tiles keep faces they hold whole, not only small ones)', async () => {
     const { image, truth } = await pastedFaces(
       1280,

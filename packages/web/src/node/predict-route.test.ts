@@ -163,6 +163,7 @@ describe('POST /predict', () => {
       ['GET', send('/predict', undefined, { method: 'GET' }), 405, /GET is not allowed/],
       ['bad detector', send('/predict?detector=yolo', photo), 400, /unknown detector "yolo"/],
       ['bad min-score', send('/predict?min-score=2', photo), 400, /min-score must be/],
+      ['bad mirror', send('/predict?mirror=maybe', photo), 400, /mirror must be true or false/],
       ['unknown parameter', send('/predict?threshold=1', photo), 400, /unknown query parameter "threshold"/],
     ];
     for (const [what, reply, status, message] of cases) {

@@ -32,7 +32,8 @@ import {
  *   500  a bug: the error, logged
  *
  * Query parameters (optional, each overrides the server's default): detect=auto|true|false, detector=ssd|tiny,
- * min-score=X (0 < X <= 0.99), min-face=N (pixels, 0: whole photo only), tta=true|false, name=TEXT.
+ * min-score=X (0 < X <= 0.99), min-face=N (pixels, 0: whole photo only), mirror=true|false (also search the
+ * photo mirrored, as `fer predict --mirror`), tta=true|false, name=TEXT.
  *
  * The runs are loaded once. Bodies are read concurrently (at most maxQueue at a time, each at most maxBytes),
  * but decoding, detection and classification run one request at a time, in arrival order: tfjs's tensors of
@@ -55,6 +56,8 @@ export interface PredictRouteOptions {
   detector?: FaceDetectorName;
   minScore?: number;
   minFaceSize?: number;
+  /** Also search each photo mirrored, as `fer predict --mirror`. */
+  mirror?: boolean;
   /** Test-time augmentation, as `fer predict --tta`. */
   tta?: boolean;
   /** Where unexpected errors (500) are logged (default console.error). */
@@ -87,7 +90,7 @@ class HttpError extends Error {
 const RASTER_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif'];
 const RASTER_TEXT = 'a JPEG, PNG, WebP, GIF, TIFF or AVIF/HEIF file';
 
-const QUERY_KEYS = ['detect', 'detector', 'min-score', 'min-face', 'tta', 'name'];
+const QUERY_KEYS = ['detect', 'detector', 'min-score', 'min-face', 'mirror', 'tta', 'name'];
 const TRUE = ['true', '1', 'yes', ''];
 const FALSE = ['false', '0', 'no'];
 
@@ -108,6 +111,8 @@ function requestOptions(url: string | undefined, defaults: PhotoOptions): { name
   if (detect !== null) options.detect = detect.toLowerCase() === 'auto' ? undefined : bool('detect');
   const tta = bool('tta');
   if (tta !== undefined) options.tta = tta;
+  const mirror = bool('mirror');
+  if (mirror !== undefined) options.mirror = mirror;
   const detector = q.get('detector');
   if (detector !== null) {
     if (!FACE_DETECTORS.includes(detector as FaceDetectorName)) throw bad(`unknown detector "${detector}"`, `use detector=${FACE_DETECTORS.join(' or detector=')}`);
@@ -243,6 +248,7 @@ export async function predictRoute(options: PredictRouteOptions): Promise<Predic
     detector: options.detector,
     minScore: options.minScore,
     minFaceSize: options.minFaceSize,
+    mirror: options.mirror,
   };
 
   let admitted = 0; // requests being read, waiting or computing

@@ -4,7 +4,7 @@ import { selectBackend } from '../../backend/select.js';
 import { buildModel } from '../../models/index.js';
 import { randomArray } from '../../backend/test_util.js';
 import { createLocalStepper, type BatchStepper } from '../stepper.js';
-import { createDataParallelStepper, shareSizes } from './stepper.js';
+import { createDataParallelStepper, shareSizes, weightedSum } from './stepper.js';
 
 describe('data-parallel stepper', () => {
   let parallel: BatchStepper | undefined;
@@ -17,6 +17,22 @@ describe('data-parallel stepper', () => {
   it('splits a batch into near-equal shares', () => {
     expect(shareSizes(7, 2)).toEqual([4, 3]);
     expect(shareSizes(1, 2)).toEqual([1, 0]);
+  });
+
+  it("weights the workers' arrays by their shares, as a float32 running total", () => {
+    const a = Float32Array.from([1, -2, 0.1, 3e-8]);
+    const b = Float32Array.from([3, 4, 0.2, -1e-8]);
+    const c = Float32Array.from([0, 1, 0.3, 5]);
+    const out = weightedSum([a, b, c], [4 / 7, 2 / 7, 1 / 7]);
+    for (let j = 0; j < a.length; j++) {
+      // the same sums one float32 rounding at a time
+      let ref = Math.fround((4 / 7) * a[j]);
+      ref = Math.fround(ref + (2 / 7) * b[j]);
+      ref = Math.fround(ref + (1 / 7) * c[j]);
+      expect(out[j]).toBe(ref);
+    }
+    expect(Array.from(weightedSum([a], [1]))).toEqual(Array.from(a));
+    expect(() => weightedSum([a, Float32Array.from([1])], [0.5, 0.5])).toThrow(/part 1 has 1 values/);
   });
 
   // Each worker normalises with its own half-batch BatchNorm statistics (as PyTorch's DataParallel does).

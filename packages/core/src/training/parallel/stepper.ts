@@ -87,6 +87,24 @@ export function shareSizes(n: number, parts: number): number[] {
 }
 
 /**
+ * sum_i shares[i] * parts[i], as a running float32 total in the order of `parts`. Tight loops over local typed
+ * arrays: a closure reading `reply.grads[j]` took 5-12 ms a step for the seed CNN's 538,759 gradients, a
+ * tenth of a data-parallel step at batch 64.
+ */
+export function weightedSum(parts: Float32Array[], shares: number[]): Float32Array {
+  const out = new Float32Array(parts[0].length);
+  const n = out.length;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const s = shares[i];
+    if (p.length !== n) throw new Error(`weightedSum: part ${i} has ${p.length} values, part 0 ${n}`);
+    if (i === 0) for (let j = 0; j < n; j++) out[j] = s * p[j];
+    else for (let j = 0; j < n; j++) out[j] += s * p[j];
+  }
+  return out;
+}
+
+/**
  * Data-parallel training over worker_threads. The main thread keeps the source-of-truth model and
  * Adam optimizer (checkpoints save them as usual); each step it sends the current weights and a
  * share of the batch to every worker, averages their gradients weighted by share (so the update is
@@ -153,12 +171,14 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
       );
       const shares = sizes.map((s) => s / n);
       // Share-weighted mean of the gradients and of the post-step BatchNorm statistics.
-      const gradSum = new Float32Array(replies[0].grads.length);
-      const stateSum = new Float32Array(replies[0].weights.length);
-      replies.forEach((r, i) => {
-        for (let j = 0; j < gradSum.length; j++) gradSum[j] += shares[i] * r.grads[j];
-        for (let j = 0; j < stateSum.length; j++) stateSum[j] += shares[i] * r.weights[j];
-      });
+      const gradSum = weightedSum(
+        replies.map((r) => r.grads),
+        shares,
+      );
+      const stateSum = weightedSum(
+        replies.map((r) => r.weights),
+        shares,
+      );
       applyPacked(optimizer, vars, gradSum);
       if (stateSum.length) unpackWeights(model, stateSum, true);
       times = { wallMs: performance.now() - t0, workerMs: replies.map((r) => r.ms) };
