@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
-import { FerError, isModelName, MODEL_NAMES, selectBackend, type BackendChoice, type ModelName } from '@fer/core';
+import { FerError, isModelName, MODEL_NAMES, nativeBuild, selectBackend, type BackendChoice, type ModelName } from '@fer/core';
 import { measureAblation, type AblationRow } from './ablation.js';
 import { measureDataLoading } from './data-loading.js';
 import { BENCH_DEFAULTS } from './defaults.js';
@@ -96,7 +96,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult> {
     try {
       const info = await selectBackend(b);
       if (!backends.some((x) => x.name === info.name)) backends.push({ choice: b, name: info.name });
-      if (info.name === 'wasm') result.versions.wasmSimd = String(info.simd);
+      if (info.name === 'wasm') {
+        result.versions.wasmSimd = String(info.simd);
+        result.versions.relaxedSimd = String(nativeBuild() === 'relaxed');
+      }
     } catch (e) {
       log(`skipping backend ${b}: ${(e as Error).message}`);
     }

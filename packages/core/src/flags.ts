@@ -10,6 +10,7 @@
  * | oneChannelConv      | FER_NO_ONE_CHANNEL_CONV=1      | one-input-channel convolutions (a grey image's first layer) and their dW in C  |
  * | nativeMatMul        | FER_NO_NATIVE_MATMUL=1         | dense layers' matrix products in C instead of XNNPACK                          |
  * | simdKernels         | FER_NO_SIMD_KERNELS=1          | fer's WebAssembly SIMD kernels (simd.wat); JS loops otherwise                  |
+ * | relaxedSimd         | FER_NO_RELAXED_SIMD=1          | native.c's relaxed-SIMD build (fused multiply-adds) where the runtime has it   |
  * | fusedAdam           | FER_NO_FUSED_ADAM=1            | Adam as one native pass per variable instead of tfjs's eleven kernels          |
  * | unfusedInputConv    | FER_FUSED_INPUT_CONV=1 (off)   | the first conv layer as fer's conv+bias op, which skips dL/d(images)           |
  * | smallChannelGradMax | FER_SMALL_CHANNEL_GRAD_MAX=N   | conv gradients with at most N input channels as matrix products (0: off)      |
@@ -22,6 +23,7 @@ export interface Flags {
   oneChannelConv: boolean;
   nativeMatMul: boolean;
   simdKernels: boolean;
+  relaxedSimd: boolean;
   fusedAdam: boolean;
   unfusedInputConv: boolean;
   smallChannelGradMax: number;
@@ -36,6 +38,7 @@ export const DEFAULT_FLAGS: Readonly<Flags> = Object.freeze({
   oneChannelConv: true,
   nativeMatMul: true,
   simdKernels: true,
+  relaxedSimd: true,
   fusedAdam: true,
   unfusedInputConv: true,
   smallChannelGradMax: 4,
@@ -50,6 +53,7 @@ export const FLAG_ENV: Readonly<Record<keyof Flags, string>> = Object.freeze({
   oneChannelConv: 'FER_NO_ONE_CHANNEL_CONV',
   nativeMatMul: 'FER_NO_NATIVE_MATMUL',
   simdKernels: 'FER_NO_SIMD_KERNELS',
+  relaxedSimd: 'FER_NO_RELAXED_SIMD',
   fusedAdam: 'FER_NO_FUSED_ADAM',
   unfusedInputConv: 'FER_FUSED_INPUT_CONV',
   smallChannelGradMax: 'FER_SMALL_CHANNEL_GRAD_MAX',

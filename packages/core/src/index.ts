@@ -15,6 +15,7 @@ export * from './data/load.js';
 export * from './data/augment.js';
 export * from './models/index.js';
 export * from './backend/select.js';
+export { nativeBuild, relaxedSimdSupported } from './backend/native/native.js';
 export { FER_OPS, GRADIENT_OVERRIDES, KERNEL_OVERRIDES, registerFerOps, registerWasmTrainingKernels, useFerKernels, type FerOp } from './backend/registry.js';
 export { formatKernelProfile, profileKernels, type KernelProfiler, type KernelTime } from './backend/profile.js';
 export * from './rundir/index.js';

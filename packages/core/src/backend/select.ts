@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import util from 'node:util';
 import { FerError } from '../errors.js';
+import { nativeBuild } from './native/native.js';
 import { registerFerOps, registerWasmTrainingKernels } from './registry.js';
 
 export const BACKEND_CHOICES = ['auto', 'node', 'wasm', 'cpu'] as const;
@@ -85,7 +86,7 @@ export async function selectBackend(requested: BackendChoice = 'auto'): Promise<
       info = {
         requested,
         name: 'wasm',
-        reason: `${requested === 'auto' ? `${notes.join('; ')}, so ` : ''}WebAssembly${simd ? ' with SIMD' : ''} with fer's training kernels (Winograd convolutions, native first layer, dense layers and Adam)`,
+        reason: `${requested === 'auto' ? `${notes.join('; ')}, so ` : ''}WebAssembly${simd ? ' with SIMD' : ''} with fer's training kernels (Winograd convolutions, native first layer, dense layers and Adam${simd && nativeBuild() === 'relaxed' ? '; relaxed SIMD: fused multiply-adds' : ''})`,
         simd,
         threads: 1,
       };

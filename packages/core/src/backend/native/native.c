@@ -20,6 +20,15 @@ typedef float v4 __attribute__((vector_size(16)));
 #define EXPORT(name) __attribute__((export_name(name)))
 #define LOAD(p) (*(const v4 *)(p))
 #define STORE(p, v) (*(v4 *)(p) = (v))
+// c += a * b in the matrix products' inner loops. Built twice (native.build.mjs): plain SIMD, a multiply then
+// an add; and with FER_RELAXED, relaxed SIMD's f32x4.relaxed_madd, one fused multiply-add where the CPU has
+// one (x86 FMA3, ARM NEON): the loops' vector instructions halve. native.ts loads the second where the
+// runtime validates it (Node 22+, Chrome 114+; Node 20 behind V8's --experimental-wasm-relaxed-simd).
+#ifdef FER_RELAXED
+#define MADD(c, a, b) ((c) = __builtin_wasm_relaxed_madd_f32x4((a), (b), (c)))
+#else
+#define MADD(c, a, b) ((c) += (a) * (b))
+#endif
 
 static inline v4 splat(float f) { return (v4){f, f, f, f}; }
 
@@ -271,9 +280,9 @@ static inline __attribute__((always_inline)) void gemm_rows2(const float *a0, co
     for (int k = 0; k < kk; k++) {
       const v4 b0 = LOAD(bp), b1 = LOAD(bp + 4), b2 = LOAD(bp + 8), b3 = LOAD(bp + 12);
       v4 a = splat(*p0);
-      x0 += a * b0, x1 += a * b1, x2 += a * b2, x3 += a * b3;
+      MADD(x0, a, b0), MADD(x1, a, b1), MADD(x2, a, b2), MADD(x3, a, b3);
       a = splat(*p1);
-      y0 += a * b0, y1 += a * b1, y2 += a * b2, y3 += a * b3;
+      MADD(y0, a, b0), MADD(y1, a, b1), MADD(y2, a, b2), MADD(y3, a, b3);
       MK_STEP_END
     }
     float *d0 = c0 + j, *d1 = c1 + j;
@@ -289,7 +298,7 @@ static inline __attribute__((always_inline)) void gemm_rows2(const float *a0, co
     v4 x0 = splat(0), y0 = splat(0);
     for (int k = 0; k < kk; k++) {
       const v4 b0 = LOAD(bp);
-      x0 += splat(*p0) * b0, y0 += splat(*p1) * b0;
+      MADD(x0, splat(*p0), b0), MADD(y0, splat(*p1), b0);
       MK_STEP_END
     }
     float *d0 = c0 + j, *d1 = c1 + j;
@@ -309,7 +318,7 @@ static void gemm(const float *A, int sai, int sak, const float *B, int ldb, floa
       v4 x0 = splat(0);
       const float *p0 = a, *bp = B + j;
       for (int k = 0; k < kk; k++) {
-        x0 += splat(*p0) * LOAD(bp);
+        MADD(x0, splat(*p0), LOAD(bp));
         p0 += sak, bp += ldb;
       }
       if (acc) x0 += LOAD(c + j);
@@ -386,13 +395,13 @@ void conv_1ch(const float *xp, const float *g, const float *bias, float *y, int 
             for (int j = 0; j < kw; j++) {
               const v4 w0 = LOAD(gr + j * co), w1 = LOAD(gr + j * co + 4);
               v4 a = splat(xr[j]);
-              c00 += a * w0, c01 += a * w1;
+              MADD(c00, a, w0), MADD(c01, a, w1);
               a = splat(xr[j + 1]);
-              c10 += a * w0, c11 += a * w1;
+              MADD(c10, a, w0), MADD(c11, a, w1);
               a = splat(xr[j + 2]);
-              c20 += a * w0, c21 += a * w1;
+              MADD(c20, a, w0), MADD(c21, a, w1);
               a = splat(xr[j + 3]);
-              c30 += a * w0, c31 += a * w1;
+              MADD(c30, a, w0), MADD(c31, a, w1);
             }
           }
           float *d = yr + ox * co + o;
@@ -406,7 +415,7 @@ void conv_1ch(const float *xp, const float *g, const float *bias, float *y, int 
             const float *gr = g + (i * kw) * co + o;
             for (int j = 0; j < kw; j++) {
               const v4 a = splat(xr[j]);
-              c00 += a * LOAD(gr + j * co), c01 += a * LOAD(gr + j * co + 4);
+              MADD(c00, a, LOAD(gr + j * co)), MADD(c01, a, LOAD(gr + j * co + 4));
             }
           }
           STORE(yr + ox * co + o, c00), STORE(yr + ox * co + o + 4, c01);
@@ -437,11 +446,11 @@ void filter_grad_1ch(const float *xp, const float *dy, float *dg, int n, int ph,
             const v4 d0 = LOAD(dr + ox * co + o), d1 = LOAD(dr + ox * co + o + 4);
             const float *xs = xr + ox;
             v4 a = splat(xs[0]);
-            a00 += a * d0, a01 += a * d1;
+            MADD(a00, a, d0), MADD(a01, a, d1);
             a = splat(xs[1]);
-            a10 += a * d0, a11 += a * d1;
+            MADD(a10, a, d0), MADD(a11, a, d1);
             a = splat(xs[2]);
-            a20 += a * d0, a21 += a * d1;
+            MADD(a20, a, d0), MADD(a21, a, d1);
             a = splat(xs[3]);
             a30 += a * d0, a31 += a * d1;
             a = splat(xs[4]);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { NATIVE_WASM_BASE64 } from './native_wasm.js';
+import { NATIVE_RELAXED_WASM_BASE64, NATIVE_WASM_BASE64 } from './native_wasm.js';
 import { flags } from '../../flags.js';
 import { dispose, heapF32, heapModuleLoader, offsetOf, type TensorInfo, type WasmBackend } from '../wasm.js';
 
@@ -60,23 +60,58 @@ export interface NativeModule {
   adam(w: number, m: number, v: number, g: number, wo: number, mo: number, vo: number, n: number, b1: number, b2: number, lr: number, eps: number, c1: number, c2: number): void;
 }
 
-/** fer's C kernels (native.c) bound to this backend's memory, or undefined where they cannot load. */
-export const nativeModule = heapModuleLoader(
-  NATIVE_WASM_BASE64,
-  (e): NativeModule => ({
-    filter: e.wino_filter,
-    filterBack: e.wino_filter_back,
-    conv: e.wino_conv,
-    filterGrad: e.wino_filter_grad,
-    pad1: e.pad_1ch,
-    conv1: e.conv_1ch,
-    filterGrad1: e.filter_grad_1ch,
-    adam: e.adam_update,
-    broadcastRows: e.broadcast_rows,
-    matmul: e.matmul,
-    transpose2d: e.transpose2d,
-  }),
-);
+const bindNative = (e: Record<string, (...a: number[]) => void>): NativeModule => ({
+  filter: e.wino_filter,
+  filterBack: e.wino_filter_back,
+  conv: e.wino_conv,
+  filterGrad: e.wino_filter_grad,
+  pad1: e.pad_1ch,
+  conv1: e.conv_1ch,
+  filterGrad1: e.filter_grad_1ch,
+  adam: e.adam_update,
+  broadcastRows: e.broadcast_rows,
+  matmul: e.matmul,
+  transpose2d: e.transpose2d,
+});
+const plainModule = heapModuleLoader(NATIVE_WASM_BASE64, bindNative);
+const relaxedModule = heapModuleLoader(NATIVE_RELAXED_WASM_BASE64, bindNative);
+
+let relaxed: boolean | undefined;
+
+/**
+ * Whether this runtime runs relaxed SIMD (f32x4.relaxed_madd): Node 22+ and Chrome 114+ do; Node 20's V8 has it
+ * behind --experimental-wasm-relaxed-simd, which is turned on here (for this process and its worker threads)
+ * before the module is validated. Checked once.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxed === undefined) {
+    const bytes = Uint8Array.from(Buffer.from(NATIVE_RELAXED_WASM_BASE64, 'base64'));
+    relaxed = WebAssembly.validate(bytes);
+    if (!relaxed) {
+      try {
+        const v8 = (process as unknown as { getBuiltinModule?: (id: string) => { setFlagsFromString(f: string): void } }).getBuiltinModule?.('node:v8');
+        v8?.setFlagsFromString('--experimental-wasm-relaxed-simd');
+        relaxed = WebAssembly.validate(bytes);
+      } catch {
+        relaxed = false;
+      }
+    }
+  }
+  return relaxed;
+}
+
+/** Which build of native.c the kernels use now: 'relaxed' (fused multiply-adds) or 'plain' SIMD. */
+export function nativeBuild(): 'relaxed' | 'plain' {
+  return flags.relaxedSimd && relaxedSimdSupported() ? 'relaxed' : 'plain';
+}
+
+/**
+ * fer's C kernels (native.c) bound to this backend's memory, or undefined where they cannot load: the
+ * relaxed-SIMD build where the runtime has it (unless FER_NO_RELAXED_SIMD=1), else the plain SIMD one.
+ */
+export function nativeModule(backend: WasmBackend): NativeModule | undefined {
+  return (nativeBuild() === 'relaxed' ? relaxedModule(backend) : undefined) ?? plainModule(backend);
+}
 
 /** How often each native path ran in this thread (tests check that a path was taken). */
 export const nativeCalls = { winograd: 0, oneChannel: 0, matmul: 0 };

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { maxRelDiff, randomArray, runOn } from '../test_util.js';
 import { flags, withFlags } from '../../flags.js';
-import { mosaicFor, nativeCalls } from './native.js';
+import { mosaicFor, nativeBuild, nativeCalls, relaxedSimdSupported } from './native.js';
 import { NATIVE_SOURCE_SHA256 } from './native_wasm.js';
 
 // [n, h, w, ci, co, pad]: whole and partial 4x4 output tiles, 'same' and 'valid', channel counts that
@@ -162,6 +162,49 @@ describe.each(oneChannel)('one input channel n=%i h=%i w=%i co=%i k=%ix%i %s', (
     const [ref] = await runOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
     const [got] = await runOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
     expect(maxRelDiff(got.values, ref.values)).toBeLessThan(1e-5);
+  });
+});
+
+describe("native.c's two builds: relaxed SIMD (fused multiply-adds) and plain SIMD", () => {
+  // [n, h, w, ci, co]: remainders of the 2-row and 16-column blocks, and a vgg-like 64-channel layer
+  const shapes: [number, number, number, number, number][] = [
+    [3, 7, 9, 12, 20],
+    [2, 12, 12, 64, 64],
+  ];
+  const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
+
+  it('Node 20 and later run the relaxed build (V8 flag set at run time on Node 20); FER_NO_RELAXED_SIMD picks the plain one', () => {
+    expect(relaxedSimdSupported()).toBe(true);
+    expect(nativeBuild()).toBe(flags.relaxedSimd ? 'relaxed' : 'plain');
+    expect(withFlags({ relaxedSimd: false }, () => nativeBuild())).toBe('plain');
+  });
+
+  it.each(shapes)('n=%i %ix%i %i->%i: both match the cpu backend, forward, input and filter gradients', async (n, h, w, ci, co) => {
+    const x = { values: randomArray(n * h * w * ci, 61), shape: [n, h, w, ci] };
+    const filter = { values: randomArray(9 * ci * co, 62), shape: [3, 3, ci, co] };
+    const dy = { values: randomArray(n * h * w * co, 63), shape: [n, h, w, co] };
+    const runs: [string, Record<string, { values: Float32Array; shape: number[] }>, Record<string, unknown>][] = [
+      ['Conv2D', { x, filter }, attrs],
+      ['Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: [n, h, w, ci] }],
+      ['Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 3, ci, co] }],
+    ];
+    for (const [kernel, inputs, a] of runs) {
+      const [ref] = await runOn('cpu', kernel, inputs, a);
+      for (const relaxedSimd of [true, false]) {
+        const before = nativeCalls.winograd;
+        const [got] = await withFlags({ relaxedSimd }, () => runOn('wasm', kernel, inputs, a));
+        expect(nativeCalls.winograd, `${kernel} relaxed ${relaxedSimd}`).toBeGreaterThan(before);
+        // error relative to the outputs' scale: 64 channels sum 576 terms per output
+        const scale = Math.max(...ref.values.map(Math.abs));
+        expect(
+          maxRelDiff(
+            got.values.map((v) => v / scale),
+            ref.values.map((v) => v / scale),
+          ),
+          `${kernel} relaxed ${relaxedSimd}`,
+        ).toBeLessThan(1e-5);
+      }
+    }
   });
 });
 
