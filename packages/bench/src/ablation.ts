@@ -13,7 +13,8 @@ export interface AblationRow {
 /**
  * fer's optimisations in the order they were made; each stage adds its kernel overrides (by kernel
  * name; a gradient as `<kernel>_grad`) and turns on its flags, on top of the stages before it. The last
- * stage came with vgg (BatchNorm and ReLU after every convolution). Two of vgg's Winograd changes have
+ * stage but one came with vgg (BatchNorm and ReLU after every convolution); the last is off where the runtime
+ * has no relaxed SIMD (it then measures the plain build again). Two of vgg's Winograd changes have
  * no switch and are in every stage that has Winograd: the mosaic for small images (6x6) and whole-batch
  * tile blocks for a 256 x 256 forward pass (core/src/backend/native/native.ts).
  */
@@ -31,6 +32,7 @@ export const OPTIMISATION_STAGES: { stage: string; kernels: string[]; flags?: Pa
   { stage: '+ fused Adam', kernels: [], flags: { fusedAdam: true } },
   { stage: "+ dense layers on fer's matrix product", kernels: ['_FusedMatMul'], flags: { nativeMatMul: true } },
   { stage: '+ BatchNorm forward, ReLU/square gradients, Cast shared', kernels: ['FusedBatchNorm', 'Cast', 'Relu_grad', 'Square_grad'] },
+  { stage: '+ relaxed SIMD: fused multiply-adds in the C kernels', kernels: [], flags: { relaxedSimd: true } },
 ];
 
 /** Every optimisation that is a flag, off: the prototype's state. */
@@ -42,6 +44,7 @@ const ALL_OFF: Partial<Flags> = {
   unfusedInputConv: false,
   fusedAdam: false,
   nativeMatMul: false,
+  relaxedSimd: false,
 };
 
 /** Each stage measured in turn (wasm, one thread, a model: default seed), under the same machine load, with its top kernels. */
