@@ -117,7 +117,10 @@ async function main(): Promise<void> {
       missed: { type: 'string' },
     },
   });
-  if (!v.run) throw new Error('usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min-score LIST] [--mirror off,on] [--min PX] [--max PX]');
+  if (!v.run)
+    throw new Error(
+      'usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min-score LIST] [--mirror off,on] [--min PX] [--max PX] [--missed OUT.png]',
+    );
   const detector = v.detector as FaceDetectorName;
   if (!FACE_DETECTORS.includes(detector)) throw new Error(`--detector: one of ${FACE_DETECTORS.join(', ')}`);
   const backend = await selectBackend('auto');

@@ -173,7 +173,7 @@ describe("native.c's two builds: relaxed SIMD (fused multiply-adds) and plain SI
   ];
   const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined };
 
-  it('Node 20 and later run the relaxed build (V8 flag set at run time on Node 20); FER_NO_RELAXED_SIMD picks the plain one', () => {
+  it("Node 20.16 and later run the relaxed build (on Node 20 through V8's flag, set at run time: process.getBuiltinModule came in 20.16); FER_NO_RELAXED_SIMD picks the plain one", () => {
     expect(relaxedSimdSupported()).toBe(true);
     expect(nativeBuild()).toBe(flags.relaxedSimd ? 'relaxed' : 'plain');
     expect(withFlags({ relaxedSimd: false }, () => nativeBuild())).toBe('plain');
