@@ -6,14 +6,18 @@
  * does on a photo, and the run's model classifies the crops. The same faces, given to the model as the
  * 48x48 originals, are the baseline. A face the detector misses counts as wrong for the pipeline.
  *
- *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny] [--min-score 0.5,0.3,0.2] [--mirror off,on] [--part test|validation] [--missed OUT.png]
+ *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny] [--min-score 0.5,0.3,0.2] [--mirror off,on] [--part test|validation] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]
  *
+ * --crops also crops the last row's faces at these ratios (FACE_CROP's scale and shift; noalign: eyes not levelled)
+ * and scores them; the last row's boxes are also measured against the pasted squares (FER2013's own framing).
+ * --labels writes each row's label of every face (-1: missed) with the truth and the plain label, as JSON.
  * --missed writes the 48x48 faces the last row's detector setting missed as one PNG, 12 to a row, each with its
  * plain prediction right (green border) or wrong (red).
  */
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import {
+  cropFaces,
   describePredictions,
   facesInPhoto,
   FACE_DETECTORS,
@@ -115,11 +119,14 @@ async function main(): Promise<void> {
       'min-score': { type: 'string', default: '0.5' },
       mirror: { type: 'string', default: 'off' },
       missed: { type: 'string' },
+      labels: { type: 'string' },
+      crops: { type: 'string' },
+      tta: { type: 'boolean', default: false },
     },
   });
   if (!v.run)
     throw new Error(
-      'usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min-score LIST] [--mirror off,on] [--min PX] [--max PX] [--missed OUT.png]',
+      'usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min-score LIST] [--mirror off,on] [--min PX] [--max PX] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]',
     );
   const detector = v.detector as FaceDetectorName;
   if (!FACE_DETECTORS.includes(detector)) throw new Error(`--detector: one of ${FACE_DETECTORS.join(', ')}`);
@@ -130,12 +137,14 @@ async function main(): Promise<void> {
   const [minSide, maxSide] = [Number(v.min), Number(v.max)];
   const members = await loadRunEnsemble([{ dir: v.run }]);
   const models = members.map((m) => m.model);
+  // --tta: both paths average the same views (the 10 crops for a run trained on pad-and-crop).
+  const predictOptions = { tta: v.tta, cropPad: members.map((m) => m.cropPad) };
   const rand = mulberry32(Number(v.seed));
   // An even spread over the part, in its order (the first n would be one stretch of the file).
   const picks = Array.from({ length: n }, (_, i) => Math.floor((i * data.size) / n));
   const plainPixels = new Uint8Array(n * PIXELS_PER_IMAGE);
   for (const [k, i] of picks.entries()) plainPixels.set(data.pixels.subarray(i * PIXELS_PER_IMAGE, (i + 1) * PIXELS_PER_IMAGE), k * PIXELS_PER_IMAGE);
-  const plain = describePredictions(await predictFaces(models, plainPixels));
+  const plain = describePredictions(await predictFaces(models, plainPixels, predictOptions));
 
   // Each row: a minimum score, with or without the mirrored pass (--mirror off,on scores both).
   const mirrors = String(v.mirror)
@@ -145,6 +154,16 @@ async function main(): Promise<void> {
       return m === 'on';
     });
   const scores = parseScores(String(v['min-score'])).flatMap((minScore) => mirrors.map((mirror) => ({ minScore, mirror })));
+  // Other crop ratios to score on the last row's detections: SCALE:SHIFT[:noalign], comma-separated.
+  const cropSettings = (v.crops ? String(v.crops).split(',') : []).map((c) => {
+    const [scale, shiftY, align] = c.split(':');
+    if (!(Number(scale) > 0) || !Number.isFinite(Number(shiftY)) || (align !== undefined && align !== 'noalign'))
+      throw new Error(`--crops: SCALE:SHIFT[:noalign],... (got "${c}")`);
+    return { name: c, scale: Number(scale), shiftY: Number(shiftY), align: align !== 'noalign', label: new Array<number>(n).fill(-1) };
+  });
+  // The FER2013 framing measured against the last row's boxes: pasted side / the box's mean side, and the pasted
+  // square's centre from the box's, in box widths and heights.
+  const framing = { scale: [] as number[], dx: [] as number[], dy: [] as number[] };
   // Per score: the pipeline's label of each face (-1: missed), box areas, detections matching no face, seconds.
   const results = scores.map(() => ({ label: new Array<number>(n).fill(-1), areas: [] as number[], extra: 0, seconds: 0 }));
   const perCanvas = (CANVAS.width / CELL) * (CANVAS.height / CELL);
@@ -167,7 +186,7 @@ async function main(): Promise<void> {
       const r = results[s];
       const t0 = performance.now();
       const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector, minScore, mirror });
-      const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels)) : [];
+      const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels, predictOptions)) : [];
       r.seconds += (performance.now() - t0) / 1000;
       // Each detected face belongs to the pasted face its centre lies in (the detector's box is the face inside
       // the FER2013 crop, smaller than the pasted square).
@@ -182,17 +201,60 @@ async function main(): Promise<void> {
         taken.add(p.index);
         r.label[p.index] = preds[f].label;
         r.areas.push((face.box.width * face.box.height) / (p.box.width * p.box.height));
+        if (s === scores.length - 1) {
+          const b = face.box;
+          framing.scale.push(p.box.width / ((b.width + b.height) / 2));
+          framing.dx.push((p.box.x + p.box.width / 2 - (b.x + b.width / 2)) / b.width);
+          framing.dy.push((p.box.y + p.box.height / 2 - (b.y + b.height / 2)) / b.height);
+        }
       }
+      if (s === scores.length - 1)
+        for (const c of cropSettings) {
+          if (!found.faces.length) continue;
+          const image = { data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 as const };
+          const px = await cropFaces(image, found.faces, { detector, scale: c.scale, shiftY: c.shiftY, align: c.align });
+          const cp = describePredictions(await predictFaces(models, px, predictOptions));
+          for (const [f, face] of found.faces.entries()) {
+            const cx = face.box.x + face.box.width / 2;
+            const cy = face.box.y + face.box.height / 2;
+            const p = placed.find((p) => cx >= p.box.x && cx < p.box.x + p.box.width && cy >= p.box.y && cy < p.box.y + p.box.height);
+            if (p && r.label[p.index] >= 0 && c.label[p.index] < 0) c.label[p.index] = cp[f].label;
+          }
+        }
     }
     process.stderr.write(`\r${Math.min(n, start + perCanvas)}/${n} faces`);
   }
   process.stderr.write('\n');
+  if (framing.scale.length) {
+    const q = (a: number[], f: number) => [...a].sort((x, y) => x - y)[Math.floor(f * (a.length - 1))].toFixed(3);
+    const line = (name: string, a: number[]) => `${name} median ${q(a, 0.5)} (quartiles ${q(a, 0.25)}-${q(a, 0.75)})`;
+    console.log(`FER2013 framing against the last row's ${framing.scale.length} boxes: ${line('side / box mean side', framing.scale)}; ${line('centre dx / box width', framing.dx)}; ${line('centre dy / box height', framing.dy)}`);
+  }
+  for (const c of cropSettings) {
+    let right = 0;
+    let foundCount = 0;
+    let plainRightFound = 0;
+    for (const [k, i] of picks.entries()) {
+      if (c.label[k] < 0) continue;
+      foundCount++;
+      if (c.label[k] === data.labels[i]) right++;
+      if (plain[k].label === data.labels[i]) plainRightFound++;
+    }
+    console.log(`crop ${c.name.padEnd(16)} on the last row's ${foundCount} found: ${((100 * right) / foundCount).toFixed(1)}% vs plain ${((100 * plainRightFound) / foundCount).toFixed(1)}%`);
+  }
+  if (v.labels) {
+    // Per row, the pipeline's label of each face (-1: missed), with the truth and the plain path's label: rows of
+    // runs with the same --part, --faces, --min, --max and --seed are on the same canvases and can be compared.
+    const rows = scores.map(({ minScore, mirror }, s) => ({ detector, minScore, mirror, label: results[s].label }));
+    const out = { part: v.part, truth: picks.map((i) => data.labels[i]), plain: plain.map((p) => p.label), rows };
+    await import('node:fs/promises').then((fs) => fs.writeFile(String(v.labels), JSON.stringify(out)));
+  }
   if (v.missed) await writeMissed(String(v.missed), plainPixels, results[results.length - 1].label, (k) => plain[k].label === data.labels[picks[k]]);
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
   let plainRight = 0;
   for (const [k, i] of picks.entries()) if (plain[k].label === data.labels[i]) plainRight++;
   console.log(
-    `backend ${backend.name}; run ${v.run}; ${n} faces of its ${v.part} part, pasted at ${minSide}-${maxSide} px on ${CANVAS.width}x${CANVAS.height} canvases, detector ${detector}`,
+    `backend ${backend.name}; run ${v.run}; ${n} faces of its ${v.part} part, pasted at ${minSide}-${maxSide} px on ${CANVAS.width}x${CANVAS.height} canvases, detector ${detector}${v.tta ? ', both paths with --tta' : ''}`,
   );
   console.log(`plain 48x48: ${pct(plainRight, n)} right`);
   console.log('min score     found            extra  box area  pipeline (misses wrong)  vs plain  on the found: pipeline vs plain  same label  ms/face');
