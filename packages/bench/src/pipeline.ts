@@ -228,7 +228,9 @@ async function main(): Promise<void> {
   if (framing.scale.length) {
     const q = (a: number[], f: number) => [...a].sort((x, y) => x - y)[Math.floor(f * (a.length - 1))].toFixed(3);
     const line = (name: string, a: number[]) => `${name} median ${q(a, 0.5)} (quartiles ${q(a, 0.25)}-${q(a, 0.75)})`;
-    console.log(`FER2013 framing against the last row's ${framing.scale.length} boxes: ${line('side / box mean side', framing.scale)}; ${line('centre dx / box width', framing.dx)}; ${line('centre dy / box height', framing.dy)}`);
+    console.log(
+      `FER2013 framing against the last row's ${framing.scale.length} boxes: ${line('side / box mean side', framing.scale)}; ${line('centre dx / box width', framing.dx)}; ${line('centre dy / box height', framing.dy)}`,
+    );
   }
   for (const c of cropSettings) {
     let right = 0;
@@ -240,7 +242,9 @@ async function main(): Promise<void> {
       if (c.label[k] === data.labels[i]) right++;
       if (plain[k].label === data.labels[i]) plainRightFound++;
     }
-    console.log(`crop ${c.name.padEnd(16)} on the last row's ${foundCount} found: ${((100 * right) / foundCount).toFixed(1)}% vs plain ${((100 * plainRightFound) / foundCount).toFixed(1)}%`);
+    console.log(
+      `crop ${c.name.padEnd(16)} on the last row's ${foundCount} found: ${((100 * right) / foundCount).toFixed(1)}% vs plain ${((100 * plainRightFound) / foundCount).toFixed(1)}%`,
+    );
   }
   if (v.labels) {
     // Per row, the pipeline's label of each face (-1: missed), with the truth and the plain path's label: rows of
