@@ -171,11 +171,16 @@ describe('ensembles: several --run', () => {
     expect(r.code, r.text).toBe(0);
     expect(r.text).toMatch(/run: TTA flip/);
     expect(r.text).toMatch(/run2: TTA 10 crops .*±2 px/);
+    // written beside the run's own evaluation, not over it (fer report shows DIR/evaluate as the run's)
+    expect(r.text).toContain(`wrote ${path.join(root, 'run', 'evaluate-ensemble-2-tta')}/`);
     const ev = await coreAverage({ tta: true, cropPad: [0, 2] });
     expect(printed(r.text)).toEqual({ accuracy: (100 * ev.accuracy).toFixed(2), loss: ev.loss.toFixed(4) });
-    // the default output directory is the first run's
-    const json = JSON.parse(await readFile(path.join(root, 'run', 'evaluate', 'evaluation.json'), 'utf8'));
+    const json = JSON.parse(await readFile(path.join(root, 'run', 'evaluate-ensemble-2-tta', 'evaluation.json'), 'utf8'));
     expect(json).toMatchObject({ tta: true, cropPad: [0, 2], models: 2 });
+    // the run's own evaluation (written by the single-run test above) is still the plain one of one model
+    const own = JSON.parse(await readFile(path.join(root, 'run', 'evaluate', 'evaluation.json'), 'utf8'));
+    expect(own.models ?? 1).toBe(1);
+    expect(own.tta ?? false).toBe(false);
   });
 
   it('fer predict --run A --run B face.png --json prints the averaged probabilities', async () => {

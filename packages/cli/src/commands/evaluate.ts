@@ -30,13 +30,24 @@ With several --run it evaluates their ensemble: the average of the runs' class p
   --data PATH         labelled faces: Kaggle fer2013.csv, NTU train.csv or an image folder (.gz is fine)
   --usage NAME        only rows of this Usage (PublicTest or PrivateTest) of a Kaggle CSV
   --test-part         the run's held-out test part (fer train --test-rows N) instead of its validation
-                      split: faces nothing was trained or chosen on (written to DIR/evaluate-test)
+                      split: faces nothing was trained or chosen on
   --limit N           only the first N rows of --data
   --tta               test-time augmentation: average each face's prediction with its mirror image's;
                       for a run trained on crops (run.json config.augment.crop) the 10 crops: centre and
                       4 corners of the padded face, each mirrored, with that run's own padding
-  --out DIR           where to write (default DIR/evaluate, of the first --run)
+  --out DIR           where to write (default: in the first --run's DIR, evaluate, or evaluate-test with
+                      --test-part; -ensemble-N added for N runs, -tta with --tta: DIR/evaluate is what
+                      fer report shows, and only a plain evaluation of that one run writes it)
   --backend NAME      auto (default), node, wasm or cpu`;
+
+/**
+ * The folder, inside the first run's directory, that an evaluation writes to without --out: `evaluate` (what
+ * `fer report` shows as the run's own) or `evaluate-test`, with `-ensemble-N` for N runs and `-tta` with --tta,
+ * so that an ensemble's or a TTA evaluation never replaces the run's plain one.
+ */
+export function defaultOutName(testPart: boolean, runs: number, tta: boolean): string {
+  return `evaluate${testPart ? '-test' : ''}${runs > 1 ? `-ensemble-${runs}` : ''}${tta ? '-tta' : ''}`;
+}
 
 /** --run DIR, once or more (required): each directory as the user meant it, named as the user typed it. */
 export function runsFlag(values: string[] | undefined, example: string): { dir: string; name: string }[] {
@@ -105,7 +116,7 @@ export const evaluate: Command = {
         hint: 'evaluate on a labelled file (fer2013.csv, train.csv); for test.csv use `fer predict --submission`',
       });
     console.log(`data: ${description}`);
-    const outDir = v.out ? userPath(v.out) : path.join(runDir, v['test-part'] ? 'evaluate-test' : 'evaluate');
+    const outDir = v.out ? userPath(v.out) : path.join(runDir, defaultOutName(!!v['test-part'], runs.length, !!v.tta));
     const { models, cropPad } = ensembleInputs(runs);
     const r = await evaluateToDir(models, data, outDir, { tta: v.tta, cropPad, description });
     const rep = r.report;
