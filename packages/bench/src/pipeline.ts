@@ -14,6 +14,7 @@
  * --missed writes the 48x48 faces the last row's detector setting missed as one PNG, 12 to a row, each with its
  * plain prediction right (green border) or wrong (red).
  */
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import {
@@ -181,16 +182,19 @@ async function main(): Promise<void> {
       for (let j = 0; j < side; j++) for (let i = 0; i < side; i++) canvas.fill(face[j * side + i], ((y + j) * CANVAS.width + x + i) * 3, ((y + j) * CANVAS.width + x + i) * 3 + 3);
       placed.push({ index: k, box: { x, y, width: side, height: side } });
     }
+    const image = { data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 as const };
     // The same canvas for every score, so that the rows differ only by the score.
     for (const [s, { minScore, mirror }] of scores.entries()) {
       const r = results[s];
       const t0 = performance.now();
-      const found = await facesInPhoto({ data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 }, { detector, minScore, mirror });
+      const found = await facesInPhoto(image, { detector, minScore, mirror });
       const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels, predictOptions)) : [];
       r.seconds += (performance.now() - t0) / 1000;
       // Each detected face belongs to the pasted face its centre lies in (the detector's box is the face inside
       // the FER2013 crop, smaller than the pasted square).
       const taken = new Set<number>();
+      // the pasted face each detection was matched to (undefined: extra), for --crops
+      const owner: (number | undefined)[] = [];
       for (const [f, face] of found.faces.entries()) {
         const c = { x: face.box.x + face.box.width / 2, y: face.box.y + face.box.height / 2 };
         const p = placed.find((p) => c.x >= p.box.x && c.x < p.box.x + p.box.width && c.y >= p.box.y && c.y < p.box.y + p.box.height);
@@ -199,6 +203,7 @@ async function main(): Promise<void> {
           continue;
         }
         taken.add(p.index);
+        owner[f] = p.index;
         r.label[p.index] = preds[f].label;
         r.areas.push((face.box.width * face.box.height) / (p.box.width * p.box.height));
         if (s === scores.length - 1) {
@@ -208,18 +213,11 @@ async function main(): Promise<void> {
           framing.dy.push((p.box.y + p.box.height / 2 - (b.y + b.height / 2)) / b.height);
         }
       }
-      if (s === scores.length - 1)
+      if (s === scores.length - 1 && found.faces.length)
         for (const c of cropSettings) {
-          if (!found.faces.length) continue;
-          const image = { data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 as const };
           const px = await cropFaces(image, found.faces, { detector, scale: c.scale, shiftY: c.shiftY, align: c.align });
           const cp = describePredictions(await predictFaces(models, px, predictOptions));
-          for (const [f, face] of found.faces.entries()) {
-            const cx = face.box.x + face.box.width / 2;
-            const cy = face.box.y + face.box.height / 2;
-            const p = placed.find((p) => cx >= p.box.x && cx < p.box.x + p.box.width && cy >= p.box.y && cy < p.box.y + p.box.height);
-            if (p && r.label[p.index] >= 0 && c.label[p.index] < 0) c.label[p.index] = cp[f].label;
-          }
+          for (const [f, k] of owner.entries()) if (k !== undefined) c.label[k] = cp[f].label;
         }
     }
     process.stderr.write(`\r${Math.min(n, start + perCanvas)}/${n} faces`);
@@ -232,18 +230,22 @@ async function main(): Promise<void> {
       `FER2013 framing against the last row's ${framing.scale.length} boxes: ${line('side / box mean side', framing.scale)}; ${line('centre dx / box width', framing.dx)}; ${line('centre dy / box height', framing.dy)}`,
     );
   }
-  for (const c of cropSettings) {
-    let right = 0;
-    let foundCount = 0;
-    let plainRightFound = 0;
+  // Of the faces a row's labels found: how many, how many it names right, and the plain path on the same faces.
+  const tally = (label: number[]) => {
+    const t = { found: 0, right: 0, plainRight: 0, agree: 0 };
     for (const [k, i] of picks.entries()) {
-      if (c.label[k] < 0) continue;
-      foundCount++;
-      if (c.label[k] === data.labels[i]) right++;
-      if (plain[k].label === data.labels[i]) plainRightFound++;
+      if (label[k] < 0) continue;
+      t.found++;
+      if (label[k] === data.labels[i]) t.right++;
+      if (plain[k].label === data.labels[i]) t.plainRight++;
+      if (label[k] === plain[k].label) t.agree++;
     }
+    return t;
+  };
+  for (const c of cropSettings) {
+    const t = tally(c.label);
     console.log(
-      `crop ${c.name.padEnd(16)} on the last row's ${foundCount} found: ${((100 * right) / foundCount).toFixed(1)}% vs plain ${((100 * plainRightFound) / foundCount).toFixed(1)}%`,
+      `crop ${c.name.padEnd(16)} on the last row's ${t.found} found: ${((100 * t.right) / t.found).toFixed(1)}% vs plain ${((100 * t.plainRight) / t.found).toFixed(1)}%`,
     );
   }
   if (v.labels) {
@@ -251,7 +253,7 @@ async function main(): Promise<void> {
     // runs with the same --part, --faces, --min, --max and --seed are on the same canvases and can be compared.
     const rows = scores.map(({ minScore, mirror }, s) => ({ detector, minScore, mirror, label: results[s].label }));
     const out = { part: v.part, truth: picks.map((i) => data.labels[i]), plain: plain.map((p) => p.label), rows };
-    await import('node:fs/promises').then((fs) => fs.writeFile(String(v.labels), JSON.stringify(out)));
+    await writeFile(String(v.labels), JSON.stringify(out));
   }
   if (v.missed) await writeMissed(String(v.missed), plainPixels, results[results.length - 1].label, (k) => plain[k].label === data.labels[picks[k]]);
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
@@ -264,18 +266,7 @@ async function main(): Promise<void> {
   console.log('min score     found            extra  box area  pipeline (misses wrong)  vs plain  on the found: pipeline vs plain  same label  ms/face');
   for (const [s, { minScore, mirror }] of scores.entries()) {
     const r = results[s];
-    let pipeRight = 0;
-    let foundCount = 0;
-    let plainRightFound = 0;
-    let agree = 0;
-    for (const [k, i] of picks.entries()) {
-      const truth = data.labels[i];
-      if (r.label[k] < 0) continue;
-      foundCount++;
-      if (r.label[k] === truth) pipeRight++;
-      if (plain[k].label === truth) plainRightFound++;
-      if (r.label[k] === plain[k].label) agree++;
-    }
+    const { found: foundCount, right: pipeRight, plainRight: plainRightFound, agree } = tally(r.label);
     const meanArea = r.areas.reduce((a, b) => a + b, 0) / Math.max(1, r.areas.length);
     const loss = ((100 * (plainRight - pipeRight)) / n).toFixed(1);
     console.log(

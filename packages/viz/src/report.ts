@@ -10,6 +10,7 @@ import {
   loadRunModel,
   readHistory,
   readRunJson,
+  runPaths,
   runValidationData,
   subset,
   summarizeModel,
@@ -57,11 +58,12 @@ async function figure(file: string, alt: string, caption?: string): Promise<stri
 export async function computeMissing(runDir: string, options: ReportOptions = {}): Promise<void> {
   const say = options.onProgress ?? (() => {});
   const model = await loadRunModel(runDir);
+  const evalDir = runPaths(runDir).evaluate;
   if (existsSync(path.join(runDir, 'history.json')) && !existsSync(path.join(runDir, 'plots', 'loss.png'))) {
     say('history plots');
     await plotHistory(runDir);
   }
-  const needEval = !existsSync(path.join(runDir, 'evaluate', 'evaluation.json'));
+  const needEval = !existsSync(path.join(evalDir, 'evaluation.json'));
   const needSaliency = !existsSync(path.join(runDir, 'saliency', 'vanilla.png'));
   const needFilters = !existsSync(path.join(runDir, 'filters', 'maximized.png'));
   if (!needEval && !needSaliency && !needFilters) return;
@@ -75,7 +77,7 @@ export async function computeMissing(runDir: string, options: ReportOptions = {}
   }
   if (val && needEval) {
     say('evaluation on the validation split');
-    await evaluateToDir(model, val, path.join(runDir, 'evaluate'), { description: `validation split of the run (${val.source}, ${val.size} faces)` });
+    await evaluateToDir(model, val, evalDir, { description: `validation split of the run (${val.source}, ${val.size} faces)` });
   }
   if (val && needSaliency) {
     const faces = subset(val, await facesToExplain(model, val));
@@ -114,11 +116,12 @@ figure{margin:1em 0} img{max-width:100%;height:auto;border:1px solid #eee} figca
 export async function writeReport(runDir: string, options: ReportOptions = {}): Promise<string> {
   if (options.compute !== false) await computeMissing(runDir, options);
   const model = await loadRunModel(runDir);
+  const evalDir = runPaths(runDir).evaluate;
   const run = await readRunJson(runDir, { optional: true });
   const name = run?.name ?? path.basename(runDir);
   const summary = summarizeModel(model);
   const history = existsSync(path.join(runDir, 'history.json')) ? await readHistory(runDir) : [];
-  const evaluation = await readJsonIf<ClassificationReport & { loss: number; data: string }>(path.join(runDir, 'evaluate', 'evaluation.json'));
+  const evaluation = await readJsonIf<ClassificationReport & { loss: number; data: string }>(path.join(evalDir, 'evaluation.json'));
   const scores = await readJsonIf<Record<string, number>>(path.join(runDir, 'saliency', 'scores.json'));
   const cfg = run?.config;
   const s: string[] = [];
@@ -160,7 +163,7 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   if (evaluation) {
     s.push(`<p class="meta">on ${esc(evaluation.data)}</p>`);
     s.push(
-      `<div class="row">${await figure(path.join(runDir, 'evaluate', 'confusion_counts.png'), 'confusion matrix, counts')}${await figure(path.join(runDir, 'evaluate', 'confusion_normalized.png'), 'confusion matrix, row-normalised')}</div>`,
+      `<div class="row">${await figure(path.join(evalDir, 'confusion_counts.png'), 'confusion matrix, counts')}${await figure(path.join(evalDir, 'confusion_normalized.png'), 'confusion matrix, row-normalised')}</div>`,
     );
     s.push(`<h3>Analysis</h3><ul>${evaluation.summary.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`);
     s.push(`<table><thead><tr><th>class</th><th class="num">precision</th><th class="num">recall</th><th class="num">F1</th><th class="num">faces</th></tr></thead><tbody>`);
@@ -169,7 +172,7 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
         `<tr><td>${esc(c.name)}</td><td class="num">${c.precision.toFixed(3)}</td><td class="num">${c.recall.toFixed(3)}</td><td class="num">${c.f1.toFixed(3)}</td><td class="num">${c.support}</td></tr>`,
       );
     s.push(`</tbody></table>`);
-    s.push(await figure(path.join(runDir, 'evaluate', 'class_metrics.png'), 'per-class precision, recall and F1'));
+    s.push(await figure(path.join(evalDir, 'class_metrics.png'), 'per-class precision, recall and F1'));
   } else s.push(`<p class="missing">no evaluation: run <code>fer evaluate --run ${esc(runDir)}</code>.</p>`);
 
   s.push(`<h2>4. Saliency maps</h2>`);

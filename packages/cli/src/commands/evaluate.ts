@@ -1,4 +1,3 @@
-import path from 'node:path';
 import {
   FerError,
   type FaceDataset,
@@ -13,6 +12,7 @@ import {
   runTestData,
   runValidationData,
   selectUsage,
+  evaluationDir,
 } from '@fer/core';
 import { evaluateToDir } from '@fer/viz';
 import type { Command } from '../command.js';
@@ -39,15 +39,6 @@ With several --run it evaluates their ensemble: the average of the runs' class p
                       --test-part; -ensemble-N added for N runs, -tta with --tta: DIR/evaluate is what
                       fer report shows, and only a plain evaluation of that one run writes it)
   --backend NAME      auto (default), node, wasm or cpu`;
-
-/**
- * The folder, inside the first run's directory, that an evaluation writes to without --out: `evaluate` (what
- * `fer report` shows as the run's own) or `evaluate-test`, with `-ensemble-N` for N runs and `-tta` with --tta,
- * so that an ensemble's or a TTA evaluation never replaces the run's plain one.
- */
-export function defaultOutName(testPart: boolean, runs: number, tta: boolean): string {
-  return `evaluate${testPart ? '-test' : ''}${runs > 1 ? `-ensemble-${runs}` : ''}${tta ? '-tta' : ''}`;
-}
 
 /** --run DIR, once or more (required): each directory as the user meant it, named as the user typed it. */
 export function runsFlag(values: string[] | undefined, example: string): { dir: string; name: string }[] {
@@ -116,7 +107,7 @@ export const evaluate: Command = {
         hint: 'evaluate on a labelled file (fer2013.csv, train.csv); for test.csv use `fer predict --submission`',
       });
     console.log(`data: ${description}`);
-    const outDir = v.out ? userPath(v.out) : path.join(runDir, defaultOutName(!!v['test-part'], runs.length, !!v.tta));
+    const outDir = v.out ? userPath(v.out) : evaluationDir(runDir, { testPart: v['test-part'], runs: runs.length, tta: v.tta });
     const { models, cropPad } = ensembleInputs(runs);
     const r = await evaluateToDir(models, data, outDir, { tta: v.tta, cropPad, description });
     const rep = r.report;

@@ -13,9 +13,20 @@ export function runPaths(runDir: string) {
     /** The same, at the epoch of the best validation accuracy. */
     best: path.join(runDir, 'checkpoints', 'best'),
     plots: path.join(runDir, 'plots'),
+    /** The run's own evaluation (plain, one model, its validation split): what `fer report` shows. */
     evaluate: path.join(runDir, 'evaluate'),
     saliency: path.join(runDir, 'saliency'),
     filters: path.join(runDir, 'filters'),
     report: path.join(runDir, 'report.html'),
   };
+}
+
+/**
+ * Where `fer evaluate` writes without --out, inside the first run's directory: `evaluate` (runPaths' own, what
+ * `fer report` shows) or `evaluate-test` with `testPart`, with `-ensemble-N` for N runs and `-tta` with `tta`, so
+ * that an ensemble's or a TTA evaluation never replaces the run's plain one.
+ */
+export function evaluationDir(runDir: string, options: { testPart?: boolean; runs?: number; tta?: boolean } = {}): string {
+  const runs = options.runs ?? 1;
+  return path.join(runDir, `evaluate${options.testPart ? '-test' : ''}${runs > 1 ? `-ensemble-${runs}` : ''}${options.tta ? '-tta' : ''}`);
 }
