@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,53 @@ describe('fer CLI', () => {
     const none = fer(['evaluate', '--run', 'run', '--test-part', '--data', 'train.csv'], dir);
     expect(none.code).toBe(1);
     expect(none.err).toMatch(/--test-part scores the run's own held-out rows/);
+  });
+
+  it('--teacher distils finished runs into a new one: their probabilities are kept in it, so --resume needs none of them', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fer-cli-teacher-'));
+    const rows = ['emotion,pixels,Usage', ...Array.from({ length: 24 }, (_, i) => `${i % 7},${face(i)},Training`)];
+    writeFileSync(path.join(dir, 'fer.csv'), `${rows.join('\n')}\n`);
+    const common = ['--data', 'fer.csv', '--model', 'tiny', '--batch', '8', '--train-rows', '16', '--backend', 'wasm'];
+    for (const [out, seed] of [
+      ['t1', '1'],
+      ['t2', '2'],
+    ]) {
+      const t = fer(['train', ...common, '--epochs', '2', '--lr', '0.01', '--seed', seed, '--out', out], dir);
+      expect(t.code, t.err).toBe(0);
+    }
+
+    const noTeacher = fer(['train', ...common, '--teacher-weight', '0.5', '--out', 'bad'], dir);
+    expect(noTeacher.code).toBe(1);
+    expect(noTeacher.err).toMatch(/--teacher-weight .* needs --teacher RUN/);
+    const missing = fer(['train', ...common, '--teacher', 'nowhere', '--out', 'bad'], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/teacher: .*nowhere is not a directory\n {2}fix: give --teacher a finished run directory/);
+    noStack(missing.err);
+    expect(existsSync(path.join(dir, 'bad', 'teacher.bin'))).toBe(false);
+
+    const s = fer(['train', ...common, '--epochs', '1', '--teacher', 't1', '--teacher', 't2', '--teacher-weight', '0.7', '--out', 'student'], dir);
+    expect(s.code, s.err).toBe(0);
+    expect(s.out).toMatch(/teachers: the probabilities of 2 runs on the 16 training faces/);
+    expect(s.out).toMatch(/distillation: target = 0\.3\d* x labels \+ 0\.7 x the teachers' mean probabilities/);
+    const run = await readRunJson(path.join(dir, 'student'));
+    expect(run.config.teacherWeight).toBe(0.7);
+    expect(run.config.teachers).toEqual([path.join(dir, 't1'), path.join(dir, 't2')]);
+    const bin = readFileSync(path.join(dir, 'student', 'teacher.bin'));
+    expect(bin.byteLength).toBe(16 * 7 * 4);
+    const probs = new Float32Array(bin.buffer, bin.byteOffset, 16 * 7);
+    for (let i = 0; i < 16; i++) expect(probs.subarray(i * 7, i * 7 + 7).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+
+    // the teachers may be gone: --resume reads teacher.bin
+    renameSync(path.join(dir, 't1'), path.join(dir, 't1-moved'));
+    const resumed = fer(['train', '--resume', '--out', 'student', '--epochs', '2'], dir);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/epoch 2\/2/);
+    writeFileSync(path.join(dir, 'student', 'teacher.bin'), bin.subarray(0, 100));
+    const broken = fer(['train', '--resume', '--out', 'student', '--epochs', '3'], dir);
+    expect(broken.code).toBe(1);
+    expect(broken.err).toMatch(/teacher\.bin holds 100 bytes, not the 448 of 16 training faces/);
+    noStack(broken.err);
+    expect(JSON.parse(readFileSync(path.join(dir, 'student', 'history.json'), 'utf8'))).toHaveLength(2); // nothing lost
   });
 
   it('trains on a CSV, writes the run directory, and --resume continues it', async () => {

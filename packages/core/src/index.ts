@@ -25,6 +25,7 @@ export * from './training/defaults.js';
 export * from './training/optimizers.js';
 export * from './training/schedules.js';
 export * from './training/recipes.js';
+export * from './training/teacher.js';
 export type { BatchGradients, LossOptions } from './training/gradients.js';
 export { createLocalStepper, type BatchStepper } from './training/stepper.js';
 export { createDataParallelStepper, shareSizes, type DataParallelStepper, type StepperOptions } from './training/parallel/stepper.js';

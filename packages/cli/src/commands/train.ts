@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import {
@@ -26,6 +27,9 @@ import {
   RECIPE_NAMES,
   RECIPES,
   validateAugmentOptions,
+  loadTeacherProbabilities,
+  saveTeacherProbabilities,
+  teacherProbabilities,
   type AugmentOptions,
   type EpochRecord,
   type LossOptions,
@@ -56,6 +60,9 @@ Without --data it trains the seed CNN on built-in synthetic faces (${SYNTHETIC_D
   --weight-decay X    L2 on conv and dense kernels, not biases or BatchNorm (strong: ${RECIPES.strong.weightDecay})
   --label-smoothing X cross-entropy against (1-X) one-hot + X/7 (strong: ${RECIPES.strong.labelSmoothing})
   --dropout X         dropout rate of models that have dropout (vgg)
+  --teacher RUN       distillation: learn from finished runs' probabilities too (once per run; their mean is
+                      taken on each training face at the start and kept in the run as teacher.bin)
+  --teacher-weight W  the teachers' share of the target: (1-W) x labels + W x teachers (default 0.5)
   augmentation, each batch, deterministic in (seed, epoch, row):
   --crop N            pad by N pixels and crop 48x48 at random    --flip / --no-flip   mirror half the faces
   --rotate DEG        random rotation up to DEG                   --scale X            random scale 1±X
@@ -82,7 +89,12 @@ function timestamp(): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = Record<string, string | string[] | boolean | undefined>;
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The teachers' share of the target when --teacher is given without --teacher-weight (not tuned). */
+const DEFAULT_TEACHER_WEIGHT = 0.5;
 
 /** The settings the flags given set (validated), and nothing else: defaults come from the recipe. */
 function configFromFlags(v: Flags): Partial<RunConfig> {
@@ -105,6 +117,18 @@ function configFromFlags(v: Flags): Partial<RunConfig> {
   set('weightDecay', num('weight-decay', -1, 1));
   set('labelSmoothing', num('label-smoothing', -1, 0.9));
   set('dropout', num('dropout', -1, 0.9));
+  const teachers = v.teacher as string[] | undefined;
+  if (teachers?.length) {
+    set(
+      'teachers',
+      teachers.map((t) => userPath(t)),
+    );
+    set('teacherWeight', num('teacher-weight', 0, 1) ?? DEFAULT_TEACHER_WEIGHT);
+  } else if (str('teacher-weight') !== undefined) {
+    throw new FerError('--teacher-weight is the share of the teachers in the target: it needs --teacher RUN', {
+      hint: 'add --teacher runs/A (once per teacher run), or drop --teacher-weight',
+    });
+  }
   set('seed', int('seed', 0, 2 ** 31 - 1));
   set('split', str('split') === undefined ? undefined : choiceFlag('split', str('split'), ['rows', 'usage'] as const, 'rows'));
   set('trainRows', int('train-rows', 1));
@@ -171,6 +195,8 @@ export const train: Command = {
         'weight-decay': { type: 'string' },
         'label-smoothing': { type: 'string' },
         dropout: { type: 'string' },
+        teacher: { type: 'string', multiple: true },
+        'teacher-weight': { type: 'string' },
         crop: { type: 'string' },
         flip: { type: 'boolean' },
         'no-flip': { type: 'boolean' },
@@ -239,6 +265,28 @@ export const train: Command = {
         `${cfg.weightDecay ? `, weight decay ${cfg.weightDecay}` : ''}${cfg.labelSmoothing ? `, label smoothing ${cfg.labelSmoothing}` : ''}${cfg.dropout ? `, dropout ${cfg.dropout}` : ''}, seed ${cfg.seed}`,
     );
     console.log(`augmentation: ${describeAugmentation(cfg.augment)}`);
+    let teacher: Float32Array | undefined;
+    if (cfg.teachers?.length) {
+      // computed once, at the start, and kept in the run: --resume reads them back and needs none of the teachers
+      const file = runPaths(outDir).teacher;
+      if (v.resume) teacher = await loadTeacherProbabilities(file, split.train.size);
+      else {
+        const bar = new ProgressBar();
+        const t0 = performance.now();
+        teacher = await teacherProbabilities(cfg.teachers, split.train, (done, total) =>
+          bar.update('teachers', done, total, `faces (${plural(cfg.teachers!.length, 'run')})`, (performance.now() - t0) / 1000),
+        );
+        bar.clear();
+        await mkdir(outDir, { recursive: true });
+        await saveTeacherProbabilities(file, teacher);
+        console.log(
+          `teachers: the probabilities of ${plural(cfg.teachers.length, 'run')} on the ${split.train.size} training faces in ${formatDuration((performance.now() - t0) / 1000)} (${file})`,
+        );
+      }
+      console.log(
+        `distillation: target = ${1 - cfg.teacherWeight!} x labels${cfg.labelSmoothing ? ' (smoothed)' : ''} + ${cfg.teacherWeight} x the teachers' mean probabilities (${cfg.teachers.join(', ')})`,
+      );
+    }
     console.log(`run: ${outDir}`);
 
     // wasm runs one thread per backend instance: worker_threads put the other cores to work
@@ -294,8 +342,9 @@ export const train: Command = {
         lrSchedule: cfg.lrSchedule,
         warmupEpochs: cfg.warmupEpochs,
         optimizer,
-        loss: { labelSmoothing: cfg.labelSmoothing, weightDecay: cfg.weightDecay },
+        loss: { labelSmoothing: cfg.labelSmoothing, weightDecay: cfg.weightDecay, teacherWeight: cfg.teacherWeight },
         augment: cfg.augment,
+        teacher,
         modelOptions,
         seed: cfg.seed,
         outDir,

@@ -18,6 +18,8 @@ export function runPaths(runDir: string) {
     saliency: path.join(runDir, 'saliency'),
     filters: path.join(runDir, 'filters'),
     report: path.join(runDir, 'report.html'),
+    /** Distillation: the teachers' probabilities on each training face, float32, 7 per face (train --teacher). */
+    teacher: path.join(runDir, 'teacher.bin'),
   };
 }
 

@@ -59,6 +59,13 @@ export interface RunConfig {
   synthetic?: { count: number; trainRows: number; seed: number };
   /** Training-time augmentation (absent: none, the report's recipe). */
   augment?: AugmentOptions;
+  /**
+   * Distillation: the runs (directories, as given) whose averaged probabilities on each training face are part
+   * of the target (teacher.bin in the run directory keeps them, so that --resume needs none of these runs).
+   */
+  teachers?: string[];
+  /** The teachers' share of the target: (1 - w) x the labels (smoothed) + w x the teachers' probabilities. */
+  teacherWeight?: number;
 }
 
 export type RunStatus = 'running' | 'finished' | 'interrupted' | 'failed';
@@ -107,6 +114,8 @@ const FIELDS: [string, boolean, Check, string][] = [
   ['config.labelSmoothing', true, isNumber, 'a number'],
   ['config.dropout', true, isNumber, 'a number'],
   ['config.testRows', true, isInt, 'a whole number'],
+  ['config.teachers', true, (v) => Array.isArray(v) && v.every(isString), 'a list of run directories'],
+  ['config.teacherWeight', true, isNumber, 'a number'],
   ['config.seed', false, isInt, 'a whole number'],
   ['config.split', false, oneOf('rows', 'usage'), "'rows' or 'usage'"],
   ['config.trainRows', false, isInt, 'a whole number'],

@@ -16,9 +16,19 @@ export interface LossOptions {
   labelSmoothing?: number;
   /** L2 weight decay on convolution and dense kernels (decaysWeight): wd * w is added to their gradients, as PyTorch's SGD does; not part of the reported loss. */
   weightDecay?: number;
+  /**
+   * Distillation: the share of the target that is the teacher's probabilities (batchGradients' `soft`):
+   * target = (1 - w) x the (smoothed) one-hot label + w x soft, so the loss is (1 - w) x the labels'
+   * cross-entropy + w x the cross-entropy against the teacher. Ignored without `soft`.
+   */
+  teacherWeight?: number;
 }
 
-export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: Int32Array, options: LossOptions = {}): BatchGradients {
+/**
+ * `soft`: n x 7 teacher probabilities (distillation), mixed into the target with options.teacherWeight;
+ * `correct` still counts against the labels.
+ */
+export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: Int32Array, options: LossOptions = {}, soft?: Float32Array): BatchGradients {
   const n = labels.length;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const smoothing = options.labelSmoothing ?? 0;
@@ -27,9 +37,11 @@ export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: I
   const { value, grads } = tf.tidy(() => {
     const xs = tf.tensor4d(x, [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
     const ys = tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES);
+    const target = soft ? distillationTarget(labels, soft, smoothing, options.teacherWeight ?? 0) : undefined;
     return tf.variableGrads(() => {
       const logits = model.apply(xs, { training: true }) as tf.Tensor;
       correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'int32')).dataSync()[0]);
+      if (target) return tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
       return (smoothing > 0 ? tf.losses.softmaxCrossEntropy(ys, logits, undefined, smoothing) : tf.losses.softmaxCrossEntropy(ys, logits)) as tf.Scalar;
     }, vars);
   });
@@ -45,6 +57,19 @@ export function batchGradients(model: tf.LayersModel, x: Float32Array, labels: I
     }
   }
   return { loss, correct, grads: out };
+}
+
+/** (1 - w) x ((1 - s) one-hot + s / 7) + w x soft, row by row, as an n x 7 tensor. */
+function distillationTarget(labels: Int32Array, soft: Float32Array, smoothing: number, w: number): tf.Tensor2D {
+  const n = labels.length;
+  if (soft.length !== n * NUM_CLASSES) throw new Error(`teacher probabilities: ${soft.length} values for ${n} faces (want ${n * NUM_CLASSES})`);
+  const t = new Float32Array(n * NUM_CLASSES);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < NUM_CLASSES; c++) {
+      const label = (c === labels[i] ? 1 - smoothing : 0) + smoothing / NUM_CLASSES;
+      t[i * NUM_CLASSES + c] = (1 - w) * label + w * soft[i * NUM_CLASSES + c];
+    }
+  return tf.tensor2d(t, [n, NUM_CLASSES]);
 }
 
 /** All weights (trainable and BatchNorm moving statistics) packed in model.weights order; `nonTrainable`: only the latter. */

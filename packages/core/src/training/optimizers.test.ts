@@ -73,6 +73,52 @@ describe('optimizers', () => {
     model.dispose();
   });
 
+  it("distillation: the loss and gradients are (1 - w) x the labels' + w x the teacher's cross-entropy", () => {
+    const model = tinyCnn({ seed: 7 });
+    const x = Float32Array.from({ length: 3 * 2304 }, (_, i) => ((i * 11) % 255) / 255);
+    const labels = Int32Array.from([2, 0, 6]);
+    // a teacher that disagrees with the labels, rows summing to 1
+    const soft = Float32Array.from({ length: 21 }, (_, i) => ((i * 5) % 7) + 1);
+    for (let n = 0; n < 3; n++) {
+      const row = soft.subarray(n * 7, n * 7 + 7);
+      const sum = row.reduce((a, b) => a + b, 0);
+      for (let c = 0; c < 7; c++) row[c] /= sum;
+    }
+    const s = 0.1;
+    const w = 0.3;
+    const labelsOnly = batchGradients(model, x, labels, { labelSmoothing: s });
+    const teacherOnly = batchGradients(model, x, labels, { labelSmoothing: s, teacherWeight: 1 }, soft);
+    const mixed = batchGradients(model, x, labels, { labelSmoothing: s, teacherWeight: w }, soft);
+    expect(teacherOnly.loss).not.toBeCloseTo(labelsOnly.loss, 2); // the teacher's target is another target
+    expect(mixed.loss).toBeCloseTo((1 - w) * labelsOnly.loss + w * teacherOnly.loss, 5);
+    expect(mixed.correct).toBe(labelsOnly.correct); // accuracy still counts against the labels
+    // the teacher's cross-entropy by hand: -sum soft * log softmax
+    const logits = tf.tidy(() => (model.apply(tf.tensor4d(x, [3, 48, 48, 1]), { training: true }) as tf.Tensor).arraySync() as number[][]);
+    let expected = 0;
+    logits.forEach((row, n) => {
+      const max = Math.max(...row);
+      const logZ = max + Math.log(row.reduce((acc, z) => acc + Math.exp(z - max), 0));
+      row.forEach((z, c) => {
+        expected -= soft[n * 7 + c] * (z - logZ);
+      });
+    });
+    expect(teacherOnly.loss).toBeCloseTo(expected / 3, 5);
+    mixed.grads.forEach((g, i) => {
+      const want = tf.tidy(() => tf.add(tf.mul(labelsOnly.grads[i], 1 - w), tf.mul(teacherOnly.grads[i], w)).dataSync());
+      const got = g.dataSync();
+      let diff = 0;
+      let scale = 0;
+      for (let j = 0; j < got.length; j++) {
+        diff = Math.max(diff, Math.abs(got[j] - want[j]));
+        scale = Math.max(scale, Math.abs(want[j]));
+      }
+      expect(diff, model.trainableWeights[i].name).toBeLessThan(1e-5 * Math.max(1, scale));
+    });
+    expect(() => batchGradients(model, x, labels, { teacherWeight: w }, soft.subarray(0, 14))).toThrow(/14 values for 3 faces/);
+    tf.dispose([...labelsOnly.grads, ...teacherOnly.grads, ...mixed.grads]);
+    model.dispose();
+  });
+
   it("label smoothing gives PyTorch's smoothed cross-entropy", () => {
     const model = tinyCnn({ seed: 5 });
     const x = Float32Array.from({ length: 2 * 2304 }, (_, i) => ((i * 13) % 255) / 255);

@@ -9,7 +9,7 @@ import { batchGradients, type LossOptions } from './gradients.js';
  */
 export interface BatchStepper {
   /** Trains on one batch: x is n*48*48 float32 (NHWC, 0..1), labels are class indices. Returns mean loss and count correct. */
-  step(x: Float32Array, labels: Int32Array): Promise<{ loss: number; correct: number }>;
+  step(x: Float32Array, labels: Int32Array, soft?: Float32Array): Promise<{ loss: number; correct: number }>;
   /** Brings the main thread's model (weights incl. BatchNorm moving stats) up to date, before evaluating or saving. */
   sync(): Promise<void>;
   /** Logits (n x 7, inference mode) of the main model's weights, where the stepper can spread them over its workers. */
@@ -22,8 +22,8 @@ export function createLocalStepper(opts: { model: tf.LayersModel; optimizer: tf.
   const { model, optimizer, loss: lossOptions } = opts;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return {
-    async step(x, labels) {
-      const { loss, correct, grads } = batchGradients(model, x, labels, lossOptions);
+    async step(x, labels, soft) {
+      const { loss, correct, grads } = batchGradients(model, x, labels, lossOptions, soft);
       if (!fusedAdamStep(optimizer, vars, grads)) {
         const named: Record<string, tf.Tensor> = {};
         for (const [i, v] of vars.entries()) named[v.name] = grads[i];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { PIXELS_PER_IMAGE } from '../classes.js';
+import { NUM_CLASSES, PIXELS_PER_IMAGE } from '../classes.js';
 import type { FaceDataset } from '../data/dataset.js';
 import { FerError } from '../errors.js';
 import { evaluateModel } from '../evaluation/evaluate.js';
@@ -55,6 +55,8 @@ export interface TrainOptions {
   loss?: LossOptions;
   /** Training-time augmentation of each batch, deterministic in (seed, epoch, row). */
   augment?: AugmentOptions;
+  /** Distillation: the teachers' probabilities on each training face (train.size x 7), mixed into the target with loss.teacherWeight. */
+  teacher?: Float32Array;
   /** The model's build options (dropout, width). */
   modelOptions?: ModelOptions;
   seed: number;
@@ -104,6 +106,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const loss = options.loss ?? {};
   const augment = options.augment ?? {};
   const augmenting = isAugmenting(augment);
+  const teacher = options.teacher;
+  if (teacher && teacher.length !== data.size * NUM_CLASSES)
+    throw new FerError(`the teachers' probabilities are for ${teacher.length / NUM_CLASSES} faces, and ${data.size} train`, { hint: "compute them on this run's training faces" });
 
   let model: tf.LayersModel;
   let state: CheckpointState = { epoch: 0, batchesDone: 0, history: [], bestValAcc: -1, bestEpoch: 0, savedAt: '' };
@@ -150,15 +155,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         const e = Math.min(data.size, s + batchSize);
         const n = e - s;
         const labels = new Int32Array(n);
+        const soft = teacher ? new Float32Array(n * NUM_CLASSES) : undefined;
         for (let i = 0; i < n; i++) {
           const r = perm[s + i];
           rowBuf.set(data.pixels.subarray(r * PIXELS_PER_IMAGE, (r + 1) * PIXELS_PER_IMAGE), i * PIXELS_PER_IMAGE);
           labels[i] = data.labels[r];
+          soft?.set(teacher!.subarray(r * NUM_CLASSES, (r + 1) * NUM_CLASSES), i * NUM_CLASSES);
         }
         setLearningRate(optimizer, learningRateAt(schedule, epoch, b));
         if (augmenting) augmentBatch(rowBuf.subarray(0, n * PIXELS_PER_IMAGE), perm.subarray(s, e), epoch, seed, augment);
         const xb = toInput(rowBuf, 0, n, x);
-        const r = await stepper.step(xb, labels);
+        const r = await stepper.step(xb, labels, soft);
         if (!Number.isFinite(r.loss)) {
           throw new FerError(`the training loss became ${r.loss} at epoch ${epoch + 1}, batch ${b + 1}`, {
             hint: `lower --lr (now ${learningRate}); the last good checkpoint in ${dirs.last} is untouched and --resume continues from it`,

@@ -17,6 +17,8 @@ export interface StepRequest {
   weights: Float32Array;
   x: Float32Array;
   labels: Int32Array;
+  /** Distillation: n x 7 teacher probabilities. */
+  soft?: Float32Array;
 }
 
 export interface StepReply {

@@ -77,6 +77,33 @@ describe('data-parallel stepper', () => {
     expect(after).toBeGreaterThanOrEqual(before);
   });
 
+  it("passes each worker its share of the teacher's probabilities (distillation)", async () => {
+    const n = 6;
+    const half = randomArray((n / 2) * 48 * 48, 9).map((v) => (v + 1) / 2);
+    const x = new Float32Array(n * 48 * 48);
+    x.set(half);
+    x.set(half, half.length);
+    const labels = Int32Array.from({ length: n }, (_, i) => (i % (n / 2)) % 7);
+    // rows that differ from face to face, so a share sent to the wrong worker changes the loss
+    const soft = new Float32Array(n * 7);
+    for (let i = 0; i < n / 2; i++) for (let c = 0; c < 7; c++) soft[i * 7 + c] = soft[(i + n / 2) * 7 + c] = c === (i * 3 + 1) % 7 ? 0.7 : 0.05;
+    const loss = { teacherWeight: 0.6, labelSmoothing: 0.1 };
+    const ref = buildModel('simple', { seed: 4 });
+    const par = buildModel('simple', { seed: 4 });
+    const local = createLocalStepper({ model: ref, optimizer: tf.train.sgd(0.01), loss });
+    const stepper = await createDataParallelStepper({ model: par, modelName: 'simple', optimizer: tf.train.sgd(0.01), workers: 2, loss });
+    try {
+      const a = await local.step(x.slice(), labels.slice(), soft.slice());
+      const b = await stepper.step(x.slice(), labels.slice(), soft.slice());
+      expect(b.loss).toBeCloseTo(a.loss, 4);
+      const plain = await stepper.step(x.slice(), labels.slice()); // no teacher: another loss
+      expect(Math.abs(plain.loss - b.loss)).toBeGreaterThan(0.05);
+    } finally {
+      await stepper.dispose();
+      ref.dispose();
+    }
+  });
+
   it('leaks no tensors in the workers or on the main thread (seed model, BatchNorm moving stats)', async () => {
     const n = 4;
     const x = randomArray(n * 48 * 48, 8).map((v) => (v + 1) / 2);

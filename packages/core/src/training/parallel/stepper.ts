@@ -155,7 +155,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
   }
 
   return {
-    async step(x, labels) {
+    async step(x, labels, soft) {
       if (closed) throw new Error('stepper is disposed');
       const t0 = performance.now();
       const n = labels.length;
@@ -165,6 +165,7 @@ export async function createDataParallelStepper(opts: StepperOptions): Promise<D
       const replies = await Promise.all(
         sizes.map((s, i) => {
           const req: StepRequest = { type: 'step', weights, x: x.slice(start * PIXELS_PER_IMAGE, (start + s) * PIXELS_PER_IMAGE), labels: labels.slice(start, start + s) };
+          if (soft) req.soft = soft.slice(start * NUM_CLASSES, (start + s) * NUM_CLASSES);
           start += s;
           return ask(slots[i], req);
         }),

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     }
     const t0 = performance.now();
     unpackWeights(model, msg.weights);
-    const { loss, correct, grads } = batchGradients(model, msg.x, msg.labels, init.loss);
+    const { loss, correct, grads } = batchGradients(model, msg.x, msg.labels, init.loss, msg.soft);
     const total = grads.reduce((s, g) => s + g.size, 0);
     const packed = new Float32Array(total);
     let o = 0;
