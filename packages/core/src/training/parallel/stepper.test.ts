@@ -6,6 +6,15 @@ import { randomArray } from '../../backend/test_util.js';
 import { createLocalStepper, type BatchStepper } from '../stepper.js';
 import { createDataParallelStepper, shareSizes, weightedSum } from './stepper.js';
 
+/** n faces whose second half is a copy of the first (so each half has the whole batch's statistics), and labels. */
+function twoEqualHalves(n: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const half = randomArray((n / 2) * 48 * 48, seed).map((v) => (v + 1) / 2);
+  const x = new Float32Array(n * 48 * 48);
+  x.set(half);
+  x.set(half, half.length);
+  return { x, labels: Int32Array.from({ length: n }, (_, i) => (i % (n / 2)) % 7) };
+}
+
 describe('data-parallel stepper', () => {
   let parallel: BatchStepper | undefined;
   beforeAll(async () => {
@@ -40,12 +49,7 @@ describe('data-parallel stepper', () => {
   // two half-batch gradients averaged are the full-batch gradient and the weights after a step must match
   // a single-threaded step up to float rounding.
   it('gives the weights of a single-threaded full-batch step (2 workers, simple model)', async () => {
-    const n = 6;
-    const half = randomArray((n / 2) * 48 * 48, 7).map((v) => (v + 1) / 2);
-    const x = new Float32Array(n * 48 * 48);
-    x.set(half);
-    x.set(half, half.length);
-    const labels = Int32Array.from({ length: n }, (_, i) => (i % (n / 2)) % 7);
+    const { x, labels } = twoEqualHalves(6, 7);
     const ref = buildModel('simple', { seed: 3 });
     const par = buildModel('simple', { seed: 3 });
     // Plain SGD: Adam would turn float rounding in near-zero gradients into whole learning-rate steps. And a
@@ -79,14 +83,11 @@ describe('data-parallel stepper', () => {
 
   it("passes each worker its share of the teacher's probabilities (distillation)", async () => {
     const n = 6;
-    const half = randomArray((n / 2) * 48 * 48, 9).map((v) => (v + 1) / 2);
-    const x = new Float32Array(n * 48 * 48);
-    x.set(half);
-    x.set(half, half.length);
-    const labels = Int32Array.from({ length: n }, (_, i) => (i % (n / 2)) % 7);
-    // rows that differ from face to face, so a share sent to the wrong worker changes the loss
+    const { x, labels } = twoEqualHalves(n, 9);
+    // Each face its own row (the halves' faces alike, their rows not), so a worker given the other's share, or
+    // none, computes another loss; the faces' logits are the same either way, as both halves have the same statistics.
     const soft = new Float32Array(n * 7);
-    for (let i = 0; i < n / 2; i++) for (let c = 0; c < 7; c++) soft[i * 7 + c] = soft[(i + n / 2) * 7 + c] = c === (i * 3 + 1) % 7 ? 0.7 : 0.05;
+    for (let i = 0; i < n; i++) for (let c = 0; c < 7; c++) soft[i * 7 + c] = c === (i * 3 + 1) % 7 ? 0.7 : 0.05;
     const loss = { teacherWeight: 0.6, labelSmoothing: 0.1 };
     const ref = buildModel('simple', { seed: 4 });
     const par = buildModel('simple', { seed: 4 });
