@@ -5,3 +5,4 @@
  */
 export { EMOTIONS, type Emotion, IMAGE_SIZE, NUM_CLASSES, PIXELS_PER_IMAGE } from './classes.js';
 export * from './detect/geometry.js';
+export * from './detect/blaze.js';

@@ -42,8 +42,11 @@ An image with no face is reported, and fer predict exits with code ${NO_FACE_EXI
                       images OUT is a folder and each photo is written there as <name>.png
   --no-detect         take every image as one cropped face, whatever its size (as before face detection)
   --detect            search even images of ${CROPPED_FACE_MAX_SIDE} px and less for faces
-  --detector NAME     ssd (default: more accurate) or tiny (faster)
-  --min-score X       the lowest detector score taken as a face (default ${DEFAULT_MIN_SCORE.ssd} for ssd, ${DEFAULT_MIN_SCORE.tiny} for tiny)
+  --detector NAME     ssd (default: more accurate), tiny (faster), blaze (BlazeFace: finds faces cut close,
+                      as FER2013's are, but also face-like things in cluttered photos) or ssd+blaze (ssd's
+                      faces, and BlazeFace's where it is sure (0.7) and SSD boxed the place too, at any score)
+  --min-score X       the lowest detector score taken as a face (default ${DEFAULT_MIN_SCORE.ssd} for ssd and ssd+blaze,
+                      ${DEFAULT_MIN_SCORE.tiny} for tiny, ${DEFAULT_MIN_SCORE.blaze} for blaze)
   --mirror            also search each photo mirrored left to right and keep the faces either pass finds:
                       finds more of the faces cut close or turned away (on FER2013 faces pasted on canvases,
                       96.2% against 94.0%) and takes twice the detection time

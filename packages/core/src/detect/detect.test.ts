@@ -111,9 +111,59 @@ describe('detectFaces', () => {
     for (const t of truth) expect(Math.max(0, ...faces.map((f) => boxIoU(t, f.box))), JSON.stringify(t)).toBeGreaterThanOrEqual(0.5);
   });
 
+  it('blaze: BlazeFace finds the pasted faces, with both eyes inside the box, the right eye on the left of the photo (mirrored pass too)', async () => {
+    const { image, truth } = await pastedFaces(
+      960,
+      720,
+      [120, 100, 90],
+      [
+        [40, 60],
+        [300, 420],
+        [700, 120],
+      ],
+    );
+    for (const mirror of [false, true]) {
+      const faces = await detectFaces(image, { detector: 'blaze', mirror });
+      expect(faces).toHaveLength(3);
+      for (const t of truth) {
+        const f = faces.find((f) => boxIoU(t, f.box) >= 0.4);
+        expect(f, `${JSON.stringify(t)} mirror ${mirror}`).toBeDefined();
+        if (!f?.eyes) throw new Error('no eyes');
+        expect(f.detector).toBe('blaze');
+        const [right, left] = f.eyes;
+        expect(right.x).toBeLessThan(left.x);
+        for (const e of f.eyes) {
+          expect(e.x).toBeGreaterThan(f.box.x);
+          expect(e.x).toBeLessThan(f.box.x + f.box.width);
+          expect(e.y).toBeGreaterThan(f.box.y);
+          expect(e.y).toBeLessThan(f.box.y + f.box.height / 2 + f.box.height * 0.1);
+        }
+        expect(f.landmarks).toHaveLength(68);
+      }
+    }
+  });
+
+  it("ssd+blaze: where SSD finds every face, SSD's boxes and no more", async () => {
+    const { image } = await pastedFaces(
+      1280,
+      960,
+      [128, 96, 64],
+      [
+        [80, 120],
+        [620, 500],
+        [1000, 160],
+      ],
+    );
+    const ssd = await detectFaces(image, { landmarks: false });
+    const both = await detectFaces(image, { detector: 'ssd+blaze', landmarks: false });
+    expect(both.map((f) => f.box)).toEqual(ssd.map((f) => f.box));
+    expect(both.map((f) => f.detector)).toEqual(['ssd', 'ssd', 'ssd']);
+  });
+
   it('a blank image holds no face', async () => {
     const image: RawImage = { data: new Uint8Array(640 * 480).fill(128), width: 640, height: 480, channels: 1 };
     expect(await detectFaces(image)).toEqual([]);
+    expect(await detectFaces(image, { detector: 'ssd+blaze' })).toEqual([]);
   });
 
   it('missing weights are a FerError that says where it looked', async () => {
@@ -121,6 +171,9 @@ describe('detectFaces', () => {
     const e = await detectFaces(image, { modelDir: path.join(dir, 'no-weights') }).catch((e) => e);
     expect(isFerError(e)).toBe(true);
     expect(e.message).toMatch(/weights are missing: .*no-weights/);
+    const b = await detectFaces(image, { detector: 'blaze', blazeDir: path.join(dir, 'no-blaze') }).catch((e) => e);
+    expect(isFerError(b)).toBe(true);
+    expect(b.message).toMatch(/BlazeFace's weights are missing: .*no-blaze.*blazeface\.json/);
   });
 
   it('searches tiles only when a small face would shrink too far in the whole photo', () => {

@@ -1,11 +1,12 @@
 import { readImageFile } from '../data/images.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { FerError } from '../errors.js';
-import { DEFAULT_MIN_SCORE, FACE_DETECTORS, type DetectedFace, type FaceBox, type FaceDetectorName, boxIoU, boxOverlap } from './geometry.js';
+import { BLAZE_INPUT, decodeBlaze } from './blaze.js';
+import { DEFAULT_MIN_SCORE, FACE_DETECTORS, type DetectedFace, type FaceBox, type FaceDetectorName, type Point, boxIoU, boxOverlap } from './geometry.js';
 
 // face-api's types describe its own bundled tfjs; only the few calls below are used, typed here.
 type FaceApi = typeof import('@vladmandic/face-api/dist/face-api.node-wasm.js');
@@ -24,7 +25,10 @@ export { DEFAULT_MIN_SCORE, FACE_DETECTORS, boxIoU, type DetectedFace, type Face
 export interface DetectOptions {
   /**
    * `ssd` (default): face-api's SSD MobileNet v1, the more accurate (on face-api's six demo photos it finds
-   * all 22 faces, tiny 20) and about twice as slow; `tiny`: its Tiny Face Detector.
+   * all 22 faces, tiny 20) and about twice as slow; `tiny`: its Tiny Face Detector; `blaze`: MediaPipe's
+   * BlazeFace (from @vladmandic/human), which finds faces cut at the brow and chin as FER2013's are but also
+   * face-like things in cluttered photos; `ssd+blaze`: ssd's faces, and BlazeFace's faces at 0.7 or more
+   * where SSD boxed the same place at 0.02 or more (it gets the faces cut close that SSD scores low).
    */
   detector?: FaceDetectorName;
   /** The lowest detector score kept (default DEFAULT_MIN_SCORE: 0.2 for ssd, 0.5 for tiny). */
@@ -48,6 +52,8 @@ export interface DetectOptions {
   maxFaces?: number;
   /** Where face-api's weights are (default: the `model` folder of the installed @vladmandic/face-api). */
   modelDir?: string;
+  /** Where BlazeFace's weights are (default: the `models` folder of the installed @vladmandic/human). */
+  blazeDir?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -64,7 +70,7 @@ export function faceModelDir(): string {
 let faceapi: FaceApi | undefined;
 const loaded = new Map<string, Promise<void>>();
 
-const MODEL_FILES: Record<FaceDetectorName | 'landmarks', string> = {
+const MODEL_FILES: Record<'ssd' | 'tiny' | 'landmarks', string> = {
   ssd: 'ssd_mobilenetv1_model',
   tiny: 'tiny_face_detector_model',
   landmarks: 'face_landmark_68_model',
@@ -85,7 +91,7 @@ function faceApi(): FaceApi {
 }
 
 /** Loads one of face-api's networks from the weights on disk (once per folder). */
-async function loadNet(name: FaceDetectorName | 'landmarks', modelDir: string): Promise<void> {
+async function loadNet(name: 'ssd' | 'tiny' | 'landmarks', modelDir: string): Promise<void> {
   const key = `${name}:${modelDir}`;
   let p = loaded.get(key);
   if (!p) {
@@ -107,6 +113,87 @@ async function loadNet(name: FaceDetectorName | 'landmarks', modelDir: string): 
     loaded.set(key, p);
   }
   return p;
+}
+
+/** The `models` folder of the installed @vladmandic/human: BlazeFace's weights (models/blazeface.json and .bin). */
+export function blazeModelDir(): string {
+  try {
+    // the package's exports name no package.json: its Node entry is dist/human.node.js
+    return path.join(path.dirname(require.resolve('@vladmandic/human')), '..', 'models');
+  } catch {
+    throw new FerError('BlazeFace is not installed (@vladmandic/human not found)', { hint: 'run pnpm install (it is a dependency of @fer/core)' });
+  }
+}
+
+const blazeModels = new Map<string, Promise<tf.GraphModel>>();
+
+/** BlazeFace's graph model from `dir` (once per folder). */
+function loadBlaze(dir: string): Promise<tf.GraphModel> {
+  let p = blazeModels.get(dir);
+  if (!p) {
+    p = (async () => {
+      const json = path.join(dir, 'blazeface.json');
+      const bin = path.join(dir, 'blazeface.bin');
+      if (!existsSync(json) || !existsSync(bin))
+        throw new FerError(`BlazeFace's weights are missing: ${existsSync(json) ? bin : json} does not exist`, {
+          hint: 'reinstall @vladmandic/human 3.3.6 (pnpm install), whose models/ folder holds them',
+        });
+      try {
+        const model = JSON.parse(readFileSync(json, 'utf8')) as tf.io.ModelJSON;
+        const weights = readFileSync(bin);
+        return await tf.loadGraphModel(
+          tf.io.fromMemory({
+            modelTopology: model.modelTopology,
+            weightSpecs: model.weightsManifest.flatMap((g) => g.weights),
+            weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
+          }),
+        );
+      } catch (e) {
+        throw new FerError(`cannot load BlazeFace from ${dir} (${(e as Error).message.split('\n')[0]})`, { hint: 'reinstall @vladmandic/human 3.3.6 (pnpm install)' });
+      }
+    })();
+    p.catch(() => blazeModels.delete(dir));
+    blazeModels.set(dir, p);
+  }
+  return p;
+}
+
+/**
+ * BlazeFace on one region of the photo (int32 RGB, height x width x 3): padded to a square at its bottom and
+ * right, shrunk to 256x256. Boxes and eyes in the region's pixels.
+ */
+async function blazeDetect(model: tf.GraphModel, part: tf.Tensor3D, minScore: number): Promise<{ box: FaceBox; score: number; eyes: [Point, Point] }[]> {
+  const [h, w] = part.shape;
+  const side = Math.max(h, w);
+  const [scores, regressors] = tf.tidy(() => {
+    let x = part.toFloat();
+    if (h < side || w < side)
+      x = tf.pad(x, [
+        [0, side - h],
+        [0, side - w],
+        [0, 0],
+      ]);
+    const input = tf.image
+      .resizeBilinear(x as tf.Tensor3D, [BLAZE_INPUT, BLAZE_INPUT])
+      .div(127.5)
+      .sub(1)
+      .expandDims(0);
+    // smallest first: the 8x8 grid's scores, the 16x16's, the 8x8's regressors, the 16x16's
+    const out = [...(model.execute(input) as tf.Tensor[])].sort((a, b) => a.size - b.size);
+    return [tf.concat([out[1].reshape([-1]), out[0].reshape([-1])]), tf.concat([out[3].reshape([-1]), out[2].reshape([-1])])];
+  });
+  try {
+    const k = side / BLAZE_INPUT;
+    const at = (p: Point): Point => ({ x: p.x * k, y: p.y * k });
+    return decodeBlaze(await scores.data(), await regressors.data(), minScore).map((d) => ({
+      score: d.score,
+      box: { x: d.box.x * k, y: d.box.y * k, width: d.box.width * k, height: d.box.height * k },
+      eyes: [at(d.eyes[0]), at(d.eyes[1])],
+    }));
+  } finally {
+    scores.dispose();
+    regressors.dispose();
+  }
 }
 
 /**
@@ -154,7 +241,16 @@ export function toRgb(image: RawImage): Uint8Array {
 }
 
 /** The input size a detector shrinks the photo (or a tile) to: its longer side. */
-const DETECTOR_INPUT: Record<FaceDetectorName, number> = { ssd: 512, tiny: 416 };
+const DETECTOR_INPUT: Record<FaceDetectorName, number> = { ssd: 512, tiny: 416, blaze: BLAZE_INPUT, 'ssd+blaze': 512 };
+
+/**
+ * ssd+blaze: BlazeFace's lowest score for a face SSD did not find at its minimum score, and SSD's lowest
+ * score at the same place that confirms it. On face-api's six demo photos BlazeFace's detections away from
+ * the 22 faces scored at most 0.695, and SSD boxed those places at 0.02-0.10, so SSD's low scores alone do not
+ * tell faces from face-like things; on 500 FER2013 validation faces pasted on canvases the 15 faces SSD misses
+ * (0.2, mirrored pass) scored 0.52-0.84 by BlazeFace (7 at 0.7 or more) and 0.03-0.20 by SSD.
+ */
+const RESCUE = { blaze: 0.7, confirm: 0.02 };
 /** About the smallest face, in the detector's input pixels, it finds reliably. */
 const SMALLEST_SEEN = 40;
 /** The face size, in the detector's input pixels, whose boxes are the tightest. */
@@ -204,56 +300,28 @@ export async function detectFaces(image: RawImage, options: DetectOptions = {}):
   if (!(minScore > 0 && minScore < 1)) throw new FerError(`the detector's minimum score must be between 0 and 1 (got ${minScore})`);
   const modelDir = options.modelDir ?? faceModelDir();
   const withLandmarks = options.landmarks ?? true;
-  await loadNet(detector, modelDir);
+  const uses = (d: SingleDetector) => detector === d || (detector === 'ssd+blaze' && d !== 'tiny');
+  const nets: Nets = { blaze: uses('blaze') ? await loadBlaze(options.blazeDir ?? blazeModelDir()) : undefined };
+  if (uses('ssd')) await loadNet('ssd', modelDir);
+  if (uses('tiny')) await loadNet('tiny', modelDir);
   if (withLandmarks) await loadNet('landmarks', modelDir);
   const api = faceApi();
   const { width, height } = image;
   const photo = tf.tensor3d(rgb, [height, width, 3], 'int32');
   try {
-    const found: (DetectedFace & { edge: boolean; scale: number })[] = [];
-    const detectorOptions =
-      detector === 'ssd'
-        ? new api.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: 1000 })
-        : new api.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT.tiny, scoreThreshold: minScore });
-    for (const r of searchRegions(width, height, options.minFaceSize ?? 64, detector)) {
-      const whole = r.width === width && r.height === height;
-      const part = whole ? photo : tf.slice(photo, [r.y, r.x, 0], [r.height, r.width, 3]);
-      const flipped = options.mirror ? tf.reverse(part, 1) : undefined;
-      try {
-        const dets = (await api.detectAllFaces(part as never, detectorOptions)).map((d) => ({ score: d.score, box: d.box as FaceBox }));
-        if (flipped)
-          for (const d of await api.detectAllFaces(flipped as never, detectorOptions)) {
-            // back to the unmirrored region's pixels
-            dets.push({ score: d.score, box: { x: r.width - d.box.x - d.box.width, y: d.box.y, width: d.box.width, height: d.box.height } });
-          }
-        for (const d of dets) {
-          const b = d.box;
-          const box = { x: r.x + b.x, y: r.y + b.y, width: b.width, height: b.height };
-          // A tile keeps no face its inner edges cut (every face up to its overlap with its neighbours lies whole
-          // in one tile), and none over half its side (a face that big the whole photo's pass sees well, and a
-          // tile may hold only part of it). Faces between the two are kept where a tile holds them whole: the
-          // whole photo's pass, which shrinks them to 60-100 detector pixels, scored many faces of about 190 px on
-          // a 1280x960 photo under 0.5 (packages/bench/src/detection.ts: 14 of 19 found at 0.5 before).
-          const m = Math.max(2, 0.02 * Math.max(r.width, r.height));
-          const cut =
-            (r.x > 0 && b.x < m) || (r.y > 0 && b.y < m) || (r.x + r.width < width && b.x + b.width > r.width - m) || (r.y + r.height < height && b.y + b.height > r.height - m);
-          const big = Math.max(b.width, b.height) > Math.max(r.maxFace ?? Number.POSITIVE_INFINITY, Math.min(r.width, r.height) / 2);
-          found.push({ box, score: d.score, edge: !whole && (cut || big), scale: DETECTOR_INPUT[detector] / Math.max(r.width, r.height) });
+    let kept: DetectedFace[];
+    if (detector === 'ssd+blaze') {
+      // SSD's faces as `ssd` finds them; then BlazeFace's faces that SSD has no face at, kept where SSD also
+      // boxed them at a low score (two detectors that agree): the tight crops SSD scores low.
+      const ssd = await searchPhoto(photo, 'ssd', Math.min(minScore, RESCUE.confirm), options, nets);
+      kept = mergeFaces(ssd.filter((f) => f.score >= minScore));
+      const confirmers = ssd.filter((f) => !f.edge);
+      for (const b of mergeFaces(await searchPhoto(photo, 'blaze', RESCUE.blaze, options, nets)))
+        if (!kept.some((k) => sameFace(k.box, b.box))) {
+          const confirm = Math.max(0, ...confirmers.filter((f) => sameFace(f.box, b.box)).map((f) => f.score));
+          if (confirm > 0) kept.push(b);
         }
-      } finally {
-        if (part !== photo) part.dispose();
-        flipped?.dispose();
-      }
-    }
-    // One box per face (boxes of the same face: IoU over 0.3, or one mostly inside the other). Which pass's box:
-    // the pass that saw the face nearest BEST_SEEN pixels across (measured on pasted faces: the whole photo's
-    // boxes of faces under about 50 detector pixels, and tiles' of faces over about 120, are the loosest).
-    const seen = (f: (typeof found)[number]) => Math.abs(Math.log((Math.max(f.box.width, f.box.height) * f.scale) / BEST_SEEN));
-    const kept: DetectedFace[] = [];
-    for (const f of found.filter((f) => !f.edge).sort((a, b) => seen(a) - seen(b) || b.score - a.score)) {
-      const same = kept.some((k) => boxIoU(k.box, f.box) > 0.3 || boxOverlap(k.box, f.box) > 0.6 * Math.min(k.box.width * k.box.height, f.box.width * f.box.height));
-      if (!same) kept.push({ box: f.box, score: f.score });
-    }
+    } else kept = mergeFaces(await searchPhoto(photo, detector, minScore, options, nets));
     const faces = kept
       .sort((a, b) => b.score - a.score)
       .map((f) => ({ ...f, box: clipBox(f.box, width, height) }))
@@ -275,6 +343,84 @@ export async function detectFaces(image: RawImage, options: DetectOptions = {}):
   } finally {
     photo.dispose();
   }
+}
+
+type SingleDetector = Exclude<FaceDetectorName, 'ssd+blaze'>;
+interface Nets {
+  blaze?: tf.GraphModel;
+}
+
+/** Boxes of the same face: IoU over 0.3, or one mostly inside the other. */
+function sameFace(a: FaceBox, b: FaceBox): boolean {
+  return boxIoU(a, b) > 0.3 || boxOverlap(a, b) > 0.6 * Math.min(a.width * a.height, b.width * b.height);
+}
+
+/** One detector over the photo's regions (whole photo and tiles, mirrored too if asked): one box per face. */
+async function searchPhoto(photo: tf.Tensor3D, detector: SingleDetector, minScore: number, options: DetectOptions, nets: Nets): Promise<Candidate[]> {
+  const api = faceApi();
+  const [height, width] = photo.shape;
+  const found: Candidate[] = [];
+  const detectorOptions =
+    detector === 'ssd'
+      ? new api.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: 1000 })
+      : new api.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT.tiny, scoreThreshold: minScore });
+  const detect = async (t: tf.Tensor3D): Promise<{ box: FaceBox; score: number; eyes?: [Point, Point] }[]> =>
+    detector === 'blaze' && nets.blaze
+      ? blazeDetect(nets.blaze, t, minScore)
+      : (await api.detectAllFaces(t as never, detectorOptions)).map((d) => ({ score: d.score, box: d.box as FaceBox }));
+  for (const r of searchRegions(width, height, options.minFaceSize ?? 64, detector)) {
+    const whole = r.width === width && r.height === height;
+    const part = whole ? photo : tf.slice(photo, [r.y, r.x, 0], [r.height, r.width, 3]);
+    const flipped = options.mirror ? tf.reverse(part, 1) : undefined;
+    try {
+      const dets = await detect(part);
+      if (flipped)
+        for (const d of await detect(flipped)) {
+          // back to the unmirrored region's pixels (the mirror image's right eye is the face's left)
+          const unflip = (p: Point): Point => ({ x: r.width - p.x, y: p.y });
+          dets.push({
+            score: d.score,
+            box: { x: r.width - d.box.x - d.box.width, y: d.box.y, width: d.box.width, height: d.box.height },
+            eyes: d.eyes && [unflip(d.eyes[1]), unflip(d.eyes[0])],
+          });
+        }
+      for (const d of dets) {
+        const b = d.box;
+        const box = { x: r.x + b.x, y: r.y + b.y, width: b.width, height: b.height };
+        // A tile keeps no face its inner edges cut (every face up to its overlap with its neighbours lies whole
+        // in one tile), and none over half its side (a face that big the whole photo's pass sees well, and a
+        // tile may hold only part of it). Faces between the two are kept where a tile holds them whole: the
+        // whole photo's pass, which shrinks them to 60-100 detector pixels, scored many faces of about 190 px on
+        // a 1280x960 photo under 0.5 (packages/bench/src/detection.ts: 14 of 19 found at 0.5 before).
+        const m = Math.max(2, 0.02 * Math.max(r.width, r.height));
+        const cut =
+          (r.x > 0 && b.x < m) || (r.y > 0 && b.y < m) || (r.x + r.width < width && b.x + b.width > r.width - m) || (r.y + r.height < height && b.y + b.height > r.height - m);
+        const big = Math.max(b.width, b.height) > Math.max(r.maxFace ?? Number.POSITIVE_INFINITY, Math.min(r.width, r.height) / 2);
+        const eyes = d.eyes && (d.eyes.map((p) => ({ x: r.x + p.x, y: r.y + p.y })) as [Point, Point]);
+        found.push({ box, score: d.score, detector, ...(eyes ? { eyes } : {}), edge: !whole && (cut || big), scale: DETECTOR_INPUT[detector] / Math.max(r.width, r.height) });
+      }
+    } finally {
+      if (part !== photo) part.dispose();
+      flipped?.dispose();
+    }
+  }
+  return found;
+}
+
+/** A detection of one pass: `edge` when a tile cut it or it is too big for the tile; `scale`: the pass's shrink. */
+type Candidate = DetectedFace & { edge: boolean; scale: number };
+
+/**
+ * One box per face from all passes' candidates. Which pass's box: the pass that saw the face nearest BEST_SEEN
+ * pixels across (measured on pasted faces: the whole photo's boxes of faces under about 50 detector pixels, and
+ * tiles' of faces over about 120, are the loosest).
+ */
+function mergeFaces(found: Candidate[]): DetectedFace[] {
+  const seen = (f: Candidate) => Math.abs(Math.log((Math.max(f.box.width, f.box.height) * f.scale) / BEST_SEEN));
+  const kept: DetectedFace[] = [];
+  for (const { edge, scale, ...f } of found.filter((f) => !f.edge).sort((a, b) => seen(a) - seen(b) || b.score - a.score))
+    if (!kept.some((k) => sameFace(k.box, f.box))) kept.push(f);
+  return kept;
 }
 
 function clipBox(b: FaceBox, width: number, height: number): FaceBox {

@@ -24,9 +24,13 @@ export interface DetectedFace {
   score: number;
   /** The 68 landmarks (iBUG order: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth 48-67) in photo pixels, when asked for. */
   landmarks?: Point[];
+  /** The eyes' centres from the detector itself (BlazeFace): the face's right eye (left in the photo), then its left. */
+  eyes?: [Point, Point];
+  /** Which detector's box this is (its crop ratios in FACE_CROP); the options' detector when absent. */
+  detector?: FaceDetectorName;
 }
 
-export const FACE_DETECTORS = ['ssd', 'tiny'] as const;
+export const FACE_DETECTORS = ['ssd', 'tiny', 'blaze', 'ssd+blaze'] as const;
 export type FaceDetectorName = (typeof FACE_DETECTORS)[number];
 
 /**
@@ -39,8 +43,12 @@ export type FaceDetectorName = (typeof FACE_DETECTORS)[number];
  *   same 22 faces at every score from 0.5 to 0.15 (packages/bench/src/demo_photos.ts). face-api's own demos
  *   use 0.1-0.3.
  * - tiny: 0.5, face-api's own default (the page's camera).
+ * - blaze: 0.5. BlazeFace finds 498 of the 500 validation faces above (none off the faces), but on face-api's
+ *   six demo photos it also boxes 13 things that are not faces at 0.5 (a door lock with two screws and a
+ *   handle, at 0.69), so it is not for photos.
+ * - ssd+blaze: ssd's score; BlazeFace's extra faces need 0.7 (its highest off a face on the demo photos: 0.695).
  */
-export const DEFAULT_MIN_SCORE: Record<FaceDetectorName, number> = { ssd: 0.2, tiny: 0.5 };
+export const DEFAULT_MIN_SCORE: Record<FaceDetectorName, number> = { ssd: 0.2, tiny: 0.5, blaze: 0.5, 'ssd+blaze': 0.2 };
 
 /**
  * How a detector's box becomes a FER2013-like crop: a square of side `scale` times the box's mean side
@@ -60,6 +68,12 @@ export const DEFAULT_MIN_SCORE: Record<FaceDetectorName, number> = { ssd: 0.2, t
  *   0.1 box heights below ssd's): its ratio, 0.92 and -0.1, puts the crop where ssd's lands on sample1.jpg's
  *   three faces (measured from the two detectors' boxes, not looked at separately).
  *
+ * - blaze (BlazeFace) boxes are squarer and lower on the face than ssd's: FER2013's square is 1.155 box sides
+ *   (median; quartiles 1.05-1.29) and centred 0.10 box heights above the box's centre (498 validation faces).
+ *   Crops at 1.1-1.25 and shifts 0 to -0.15 scored 62.4-66.1% on those faces (plain path 66.7%) with no
+ *   clear order across two runs; 1.2 : -0.05 scored 65.1 and 65.9% (the eyes levelled by the 68 landmarks or
+ *   by BlazeFace's own eyes).
+ *
  * Measured afterwards (2026-12-07, `packages/bench/src/pipeline.ts --part validation --crops ...`): 485 FER2013
  * faces pasted on canvases at known squares, found by ssd at 0.2 with the mirrored pass. The pasted square is
  * 1.117 box mean sides (median; quartiles 1.036-1.206), centred 0.011 box heights below the box's centre
@@ -71,6 +85,8 @@ export const DEFAULT_MIN_SCORE: Record<FaceDetectorName, number> = { ssd: 0.2, t
 export const FACE_CROP: Record<FaceDetectorName, { scale: number; shiftY: number }> = {
   ssd: { scale: 1.1, shiftY: 0.05 },
   tiny: { scale: 0.92, shiftY: -0.1 },
+  blaze: { scale: 1.2, shiftY: -0.05 },
+  'ssd+blaze': { scale: 1.1, shiftY: 0.05 },
 };
 
 /** The square of the photo a face's crop is taken from: its centre, side and turn (radians, clockwise). */
@@ -121,15 +137,18 @@ function mean(points: Point[]): Point {
  */
 export function eyeAngle(face: DetectedFace): number | undefined {
   const lm = face.landmarks;
-  if (!lm || lm.length < 48) return undefined;
-  const a = mean(lm.slice(36, 42));
-  const b = mean(lm.slice(42, 48));
-  return Math.atan2(b.y - a.y, b.x - a.x);
+  if (lm && lm.length >= 48) {
+    const a = mean(lm.slice(36, 42));
+    const b = mean(lm.slice(42, 48));
+    return Math.atan2(b.y - a.y, b.x - a.x);
+  }
+  if (face.eyes) return Math.atan2(face.eyes[1].y - face.eyes[0].y, face.eyes[1].x - face.eyes[0].x);
+  return undefined;
 }
 
 /** Where the FER2013-like crop of a detected face lies in the photo (see FACE_CROP). */
 export function cropRegion(face: DetectedFace, options: CropOptions = {}): CropRegion {
-  const ratios = FACE_CROP[options.detector ?? 'ssd'];
+  const ratios = FACE_CROP[face.detector ?? options.detector ?? 'ssd'];
   const scale = options.scale ?? ratios.scale;
   const shiftY = options.shiftY ?? ratios.shiftY;
   const { x, y, width, height } = face.box;

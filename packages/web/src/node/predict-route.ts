@@ -31,7 +31,8 @@ import {
  *   503  maxQueue requests are already being read, waiting or computed (Retry-After: seconds)
  *   500  a bug: the error, logged
  *
- * Query parameters (optional, each overrides the server's default): detect=auto|true|false, detector=ssd|tiny,
+ * Query parameters (optional, each overrides the server's default): detect=auto|true|false,
+ * detector=ssd|tiny|blaze|ssd+blaze (`fer predict --detector`; ssd+blaze is `ssd%2Bblaze` in a URL),
  * min-score=X (0 < X <= 0.99), min-face=N (pixels, 0: whole photo only), mirror=true|false (also search the
  * photo mirrored, as `fer predict --mirror`), tta=true|false, name=TEXT.
  *
