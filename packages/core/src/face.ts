@@ -5,4 +5,3 @@
  */
 export { EMOTIONS, type Emotion, IMAGE_SIZE, NUM_CLASSES, PIXELS_PER_IMAGE } from './classes.js';
 export * from './detect/geometry.js';
-export * from './detect/blaze.js';

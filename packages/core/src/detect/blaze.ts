@@ -1,7 +1,7 @@
 /**
  * BlazeFace (MediaPipe's face detector, the 256x256 full-range model that @vladmandic/human ships as
- * models/blazeface.json): its anchors and how its raw output becomes boxes. Pure: no tfjs, so that Node's
- * detectFaces and the browser page decode alike (`@fer/core/face`).
+ * models/blazeface.json): its anchors and how its raw output becomes boxes. Pure (no tfjs), and tested
+ * on its own; detectFaces runs the model.
  *
  * The model's four outputs, smallest first: scores of the 16x16 grid (2 anchors a cell: 512), scores of the
  * 8x8 grid (6 a cell: 384), then the two grids' 16 regressors (box centre dx dy, width, height, and six
