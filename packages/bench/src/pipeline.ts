@@ -6,7 +6,7 @@
  * does on a photo, and the run's model classifies the crops. The same faces, given to the model as the
  * 48x48 originals, are the baseline. A face the detector misses counts as wrong for the pipeline.
  *
- *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny] [--min-score 0.5,0.3,0.2] [--mirror off,on] [--part test|validation] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]
+ *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny|blaze|ssd+blaze] [--min-score 0.5,0.3,0.2] [--mirror off,on] [--part test|validation] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]
  *
  * --crops also crops the last row's faces at these ratios (FACE_CROP's scale and shift; noalign: eyes not levelled)
  * and scores them; the last row's boxes are also measured against the pasted squares (FER2013's own framing).
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   });
   if (!v.run)
     throw new Error(
-      'usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny] [--part test|validation] [--min-score LIST] [--mirror off,on] [--min PX] [--max PX] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]',
+      'usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny|blaze|ssd+blaze] [--part test|validation] [--min-score LIST] [--mirror off,on] [--min PX] [--max PX] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]',
     );
   const detector = v.detector as FaceDetectorName;
   if (!FACE_DETECTORS.includes(detector)) throw new Error(`--detector: one of ${FACE_DETECTORS.join(', ')}`);

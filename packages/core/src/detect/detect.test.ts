@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -7,7 +7,7 @@ import { selectBackend } from '../backend/select.js';
 import { PIXELS_PER_IMAGE } from '../classes.js';
 import { isFerError } from '../errors.js';
 import { cropFaces, cropRegion, eyeAngle } from './crop.js';
-import { type FaceBox, type RawImage, boxIoU, detectFaces, faceModelDir, loadPhoto, searchRegions } from './detect.js';
+import { type FaceBox, type RawImage, blazeModelDir, boxIoU, detectFaces, faceModelDir, loadPhoto, searchRegions } from './detect.js';
 
 /** face-api's demo photo (1920x1280) and its three faces' boxes as SSD MobileNet finds them there. */
 const DEMO = () => path.join(path.dirname(faceModelDir()), 'demo', 'sample1.jpg');
@@ -51,18 +51,35 @@ async function pastedFaces(width: number, height: number, sizes: number[], at: [
   return { image: { data: new Uint8Array(data), width, height, channels: 3 }, truth };
 }
 
+/** Faces of 128, 96 and 64 px on a 1280x960 canvas. */
+const sizedFaces = () =>
+  pastedFaces(
+    1280,
+    960,
+    [128, 96, 64],
+    [
+      [80, 120],
+      [620, 500],
+      [1000, 160],
+    ],
+  );
+
+/** Faces of 120, 100 and 90 px on a 960x720 canvas, off its vertical midline (a box left unmirrored lands where no face is). */
+const offCentreFaces = () =>
+  pastedFaces(
+    960,
+    720,
+    [120, 100, 90],
+    [
+      [40, 60],
+      [300, 420],
+      [700, 120],
+    ],
+  );
+
 describe('detectFaces', () => {
   it('finds faces of 64 to 128 px pasted on a larger canvas where they are (IoU >= 0.5), with landmarks', async () => {
-    const { image, truth } = await pastedFaces(
-      1280,
-      960,
-      [128, 96, 64],
-      [
-        [80, 120],
-        [620, 500],
-        [1000, 160],
-      ],
-    );
+    const { image, truth } = await sizedFaces();
     const faces = await detectFaces(image);
     expect(faces).toHaveLength(3);
     for (const t of truth) {
@@ -78,17 +95,7 @@ describe('detectFaces', () => {
   });
 
   it('with mirror, maps the mirrored pass back onto the photo: one box per face, where the face is', async () => {
-    // faces off the vertical midline, so that a box left unmirrored would land where no face is
-    const { image, truth } = await pastedFaces(
-      960,
-      720,
-      [120, 100, 90],
-      [
-        [40, 60],
-        [300, 420],
-        [700, 120],
-      ],
-    );
+    const { image, truth } = await offCentreFaces();
     const plain = await detectFaces(image, { landmarks: false, minFaceSize: 0 });
     const both = await detectFaces(image, { landmarks: false, minFaceSize: 0, mirror: true });
     expect(plain).toHaveLength(3);
@@ -112,16 +119,7 @@ describe('detectFaces', () => {
   });
 
   it('blaze: BlazeFace finds the pasted faces, with both eyes inside the box, the right eye on the left of the photo (mirrored pass too)', async () => {
-    const { image, truth } = await pastedFaces(
-      960,
-      720,
-      [120, 100, 90],
-      [
-        [40, 60],
-        [300, 420],
-        [700, 120],
-      ],
-    );
+    const { image, truth } = await offCentreFaces();
     for (const mirror of [false, true]) {
       const faces = await detectFaces(image, { detector: 'blaze', mirror });
       expect(faces).toHaveLength(3);
@@ -144,16 +142,7 @@ describe('detectFaces', () => {
   });
 
   it("ssd+blaze: where SSD finds every face, SSD's boxes and no more", async () => {
-    const { image } = await pastedFaces(
-      1280,
-      960,
-      [128, 96, 64],
-      [
-        [80, 120],
-        [620, 500],
-        [1000, 160],
-      ],
-    );
+    const { image } = await sizedFaces();
     const ssd = await detectFaces(image, { landmarks: false });
     const both = await detectFaces(image, { detector: 'ssd+blaze', landmarks: false });
     expect(both.map((f) => f.box)).toEqual(ssd.map((f) => f.box));
@@ -174,6 +163,14 @@ describe('detectFaces', () => {
     const b = await detectFaces(image, { detector: 'blaze', blazeDir: path.join(dir, 'no-blaze') }).catch((e) => e);
     expect(isFerError(b)).toBe(true);
     expect(b.message).toMatch(/BlazeFace's weights are missing: .*no-blaze.*blazeface\.json/);
+    // a cut-short blazeface.bin: named, with its size against the manifest's
+    const cut = path.join(dir, 'cut-blaze');
+    await mkdir(cut);
+    await copyFile(path.join(blazeModelDir(), 'blazeface.json'), path.join(cut, 'blazeface.json'));
+    await writeFile(path.join(cut, 'blazeface.bin'), (await readFile(path.join(blazeModelDir(), 'blazeface.bin'))).subarray(0, 1000));
+    const t = await detectFaces(image, { detector: 'blaze', blazeDir: cut }).catch((e) => e);
+    expect(isFerError(t)).toBe(true);
+    expect(t.message).toMatch(/cut-blaze: the weight files hold 1000 bytes, blazeface\.json describes \d+/);
   });
 
   it('searches tiles only when a small face would shrink too far in the whole photo', () => {

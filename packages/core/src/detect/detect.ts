@@ -1,10 +1,11 @@
 import { readImageFile } from '../data/images.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { FerError } from '../errors.js';
+import { readModelFiles } from '../rundir/model-files.js';
 import { BLAZE_INPUT, decodeBlaze } from './blaze.js';
 import { DEFAULT_MIN_SCORE, FACE_DETECTORS, type DetectedFace, type FaceBox, type FaceDetectorName, type Point, boxIoU, boxOverlap } from './geometry.js';
 
@@ -133,23 +134,13 @@ function loadBlaze(dir: string): Promise<tf.GraphModel> {
   if (!p) {
     p = (async () => {
       const json = path.join(dir, 'blazeface.json');
-      const bin = path.join(dir, 'blazeface.bin');
-      if (!existsSync(json) || !existsSync(bin))
-        throw new FerError(`BlazeFace's weights are missing: ${existsSync(json) ? bin : json} does not exist`, {
-          hint: 'reinstall @vladmandic/human 3.3.6 (pnpm install), whose models/ folder holds them',
-        });
+      const reinstall = 'reinstall @vladmandic/human 3.3.6 (pnpm install), whose models/ folder holds them';
+      if (!existsSync(json)) throw new FerError(`BlazeFace's weights are missing: ${json} does not exist`, { hint: reinstall });
+      const artifacts = await readModelFiles(json, { notModel: reinstall, missing: reinstall, truncated: reinstall });
       try {
-        const model = JSON.parse(readFileSync(json, 'utf8')) as tf.io.ModelJSON;
-        const weights = readFileSync(bin);
-        return await tf.loadGraphModel(
-          tf.io.fromMemory({
-            modelTopology: model.modelTopology,
-            weightSpecs: model.weightsManifest.flatMap((g) => g.weights),
-            weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
-          }),
-        );
+        return await tf.loadGraphModel(tf.io.fromMemory(artifacts));
       } catch (e) {
-        throw new FerError(`cannot load BlazeFace from ${dir} (${(e as Error).message.split('\n')[0]})`, { hint: 'reinstall @vladmandic/human 3.3.6 (pnpm install)' });
+        throw new FerError(`cannot load BlazeFace from ${dir} (${(e as Error).message.split('\n')[0]})`, { hint: reinstall });
       }
     })();
     p.catch(() => blazeModels.delete(dir));
@@ -241,7 +232,7 @@ export function toRgb(image: RawImage): Uint8Array {
 }
 
 /** The input size a detector shrinks the photo (or a tile) to: its longer side. */
-const DETECTOR_INPUT: Record<FaceDetectorName, number> = { ssd: 512, tiny: 416, blaze: BLAZE_INPUT, 'ssd+blaze': 512 };
+const DETECTOR_INPUT: Record<SingleDetector, number> = { ssd: 512, tiny: 416, blaze: BLAZE_INPUT };
 
 /**
  * ssd+blaze: BlazeFace's lowest score for a face SSD did not find at its minimum score, and SSD's lowest
@@ -271,7 +262,7 @@ interface Region {
  * tiles overlap by a quarter more than the largest face the whole-photo pass may miss (at most a third of a
  * tile), so that every such face lies whole in one tile.
  */
-export function searchRegions(width: number, height: number, minFace: number, detector: FaceDetectorName = 'ssd'): Region[] {
+export function searchRegions(width: number, height: number, minFace: number, detector: SingleDetector = 'ssd'): Region[] {
   const whole = { x: 0, y: 0, width, height };
   const input = DETECTOR_INPUT[detector];
   if (minFace <= 0 || (minFace * input) / Math.max(width, height) >= SMALLEST_SEEN) return [whole];
@@ -300,10 +291,9 @@ export async function detectFaces(image: RawImage, options: DetectOptions = {}):
   if (!(minScore > 0 && minScore < 1)) throw new FerError(`the detector's minimum score must be between 0 and 1 (got ${minScore})`);
   const modelDir = options.modelDir ?? faceModelDir();
   const withLandmarks = options.landmarks ?? true;
-  const uses = (d: SingleDetector) => detector === d || (detector === 'ssd+blaze' && d !== 'tiny');
-  const nets: Nets = { blaze: uses('blaze') ? await loadBlaze(options.blazeDir ?? blazeModelDir()) : undefined };
-  if (uses('ssd')) await loadNet('ssd', modelDir);
-  if (uses('tiny')) await loadNet('tiny', modelDir);
+  const blaze = detector === 'blaze' || detector === 'ssd+blaze' ? await loadBlaze(options.blazeDir ?? blazeModelDir()) : undefined;
+  if (detector === 'ssd' || detector === 'ssd+blaze') await loadNet('ssd', modelDir);
+  if (detector === 'tiny') await loadNet('tiny', modelDir);
   if (withLandmarks) await loadNet('landmarks', modelDir);
   const api = faceApi();
   const { width, height } = image;
@@ -313,15 +303,12 @@ export async function detectFaces(image: RawImage, options: DetectOptions = {}):
     if (detector === 'ssd+blaze') {
       // SSD's faces as `ssd` finds them; then BlazeFace's faces that SSD has no face at, kept where SSD also
       // boxed them at a low score (two detectors that agree): the tight crops SSD scores low.
-      const ssd = await searchPhoto(photo, 'ssd', Math.min(minScore, RESCUE.confirm), options, nets);
+      const ssd = await searchPhoto(photo, 'ssd', Math.min(minScore, RESCUE.confirm), options);
       kept = mergeFaces(ssd.filter((f) => f.score >= minScore));
       const confirmers = ssd.filter((f) => !f.edge);
-      for (const b of mergeFaces(await searchPhoto(photo, 'blaze', RESCUE.blaze, options, nets)))
-        if (!kept.some((k) => sameFace(k.box, b.box))) {
-          const confirm = Math.max(0, ...confirmers.filter((f) => sameFace(f.box, b.box)).map((f) => f.score));
-          if (confirm > 0) kept.push(b);
-        }
-    } else kept = mergeFaces(await searchPhoto(photo, detector, minScore, options, nets));
+      for (const b of mergeFaces(await searchPhoto(photo, 'blaze', RESCUE.blaze, options, blaze)))
+        if (!kept.some((k) => sameFace(k.box, b.box)) && confirmers.some((f) => sameFace(f.box, b.box))) kept.push(b);
+    } else kept = mergeFaces(await searchPhoto(photo, detector, minScore, options, blaze));
     const faces = kept
       .sort((a, b) => b.score - a.score)
       .map((f) => ({ ...f, box: clipBox(f.box, width, height) }))
@@ -345,18 +332,16 @@ export async function detectFaces(image: RawImage, options: DetectOptions = {}):
   }
 }
 
+/** The detectors that search a photo on their own (ssd+blaze combines two of them). */
 type SingleDetector = Exclude<FaceDetectorName, 'ssd+blaze'>;
-interface Nets {
-  blaze?: tf.GraphModel;
-}
 
 /** Boxes of the same face: IoU over 0.3, or one mostly inside the other. */
 function sameFace(a: FaceBox, b: FaceBox): boolean {
   return boxIoU(a, b) > 0.3 || boxOverlap(a, b) > 0.6 * Math.min(a.width * a.height, b.width * b.height);
 }
 
-/** One detector over the photo's regions (whole photo and tiles, mirrored too if asked): one box per face. */
-async function searchPhoto(photo: tf.Tensor3D, detector: SingleDetector, minScore: number, options: DetectOptions, nets: Nets): Promise<Candidate[]> {
+/** One detector over the photo's regions (whole photo and tiles, mirrored too if asked): every detection, for mergeFaces. */
+async function searchPhoto(photo: tf.Tensor3D, detector: SingleDetector, minScore: number, options: DetectOptions, blaze?: tf.GraphModel): Promise<Candidate[]> {
   const api = faceApi();
   const [height, width] = photo.shape;
   const found: Candidate[] = [];
@@ -365,8 +350,8 @@ async function searchPhoto(photo: tf.Tensor3D, detector: SingleDetector, minScor
       ? new api.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: 1000 })
       : new api.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT.tiny, scoreThreshold: minScore });
   const detect = async (t: tf.Tensor3D): Promise<{ box: FaceBox; score: number; eyes?: [Point, Point] }[]> =>
-    detector === 'blaze' && nets.blaze
-      ? blazeDetect(nets.blaze, t, minScore)
+    detector === 'blaze' && blaze
+      ? blazeDetect(blaze, t, minScore)
       : (await api.detectAllFaces(t as never, detectorOptions)).map((d) => ({ score: d.score, box: d.box as FaceBox }));
   for (const r of searchRegions(width, height, options.minFaceSize ?? 64, detector)) {
     const whole = r.width === width && r.height === height;

@@ -57,10 +57,29 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
   if (!existsSync(jsonPath)) {
     throw new FerError(`${d} has no model.json`, { hint: 'train one first with `pnpm fer train`, or point --run at a run directory that finished an epoch' });
   }
+  const artifacts = await readModelFiles(jsonPath, {
+    notModel: 'save models with fer, or tfjs model.save()',
+    missing: 'the model directory is incomplete: restore it from a checkpoint or train again',
+    truncated: 'the weights are truncated or belong to another model: restore from a checkpoint or train again',
+  });
+  try {
+    return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (e) {
+    throw new FerError(`${jsonPath} could not be loaded as a model (${(e as Error).message})`, { hint: 'it may come from another tool or version: train again with fer' });
+  }
+}
+
+/**
+ * A tfjs model.json (layers or graph) and the weight files its manifest names, checked and read into memory
+ * for `tf.io.fromMemory`. The hints say how to fix a file that is no tfjs model, a missing weight file and
+ * weights of the wrong size.
+ */
+export async function readModelFiles(jsonPath: string, hints: { notModel: string; missing: string; truncated: string }): Promise<tf.io.ModelArtifacts> {
   const json = await readJson<{ modelTopology: unknown; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] }>(jsonPath, 'model');
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new FerError(`${jsonPath} is not a tfjs layers model (no modelTopology or weightsManifest)`, { hint: 'save models with fer, or tfjs model.save()' });
+    throw new FerError(`${jsonPath} is not a tfjs model (no modelTopology or weightsManifest)`, { hint: hints.notModel });
   }
+  const d = path.dirname(jsonPath);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const buffers: Uint8Array[] = [];
   for (const g of json.weightsManifest)
@@ -68,16 +87,15 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
       buffers.push(
         new Uint8Array(
           await readFile(path.join(d, p)).catch(() => {
-            throw new FerError(`${path.join(d, p)} is missing`, { hint: 'the model directory is incomplete: restore it from a checkpoint or train again' });
+            throw new FerError(`${path.join(d, p)} is missing`, { hint: hints.missing });
           }),
         ),
       );
   const total = buffers.reduce((s, b) => s + b.length, 0);
-  const expected = specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  // float32 and int32 weights take 4 bytes each (quantized ones less: not checked)
+  const expected = specs.every((w) => !w.quantization) ? specs.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0) : total;
   if (total !== expected) {
-    throw new FerError(`${d}: the weight files hold ${total} bytes, model.json describes ${expected}`, {
-      hint: 'the weights are truncated or belong to another model: restore from a checkpoint or train again',
-    });
+    throw new FerError(`${d}: the weight files hold ${total} bytes, ${path.basename(jsonPath)} describes ${expected}`, { hint: hints.truncated });
   }
   const weightData = new Uint8Array(total);
   let off = 0;
@@ -85,11 +103,7 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
     weightData.set(b, off);
     off += b.length;
   }
-  try {
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs: specs, weightData: weightData.buffer }));
-  } catch (e) {
-    throw new FerError(`${jsonPath} could not be loaded as a model (${(e as Error).message})`, { hint: 'it may come from another tool or version: train again with fer' });
-  }
+  return { modelTopology: json.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs: specs, weightData: weightData.buffer };
 }
 
 /** Checks that a model takes 48x48 grey faces and gives 7 classes. */
