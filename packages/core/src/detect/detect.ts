@@ -237,7 +237,7 @@ const DETECTOR_INPUT: Record<SingleDetector, number> = { ssd: 512, tiny: 416, bl
 /**
  * ssd+blaze: BlazeFace's lowest score for a face SSD did not find at its minimum score, and SSD's lowest
  * score at the same place that confirms it. On face-api's six demo photos BlazeFace's detections away from
- * the 22 faces scored at most 0.695, and SSD boxed those places at 0.02-0.10, so SSD's low scores alone do not
+ * the 22 faces scored at most 0.695, and SSD boxed most of those places at 0.02-0.10, so SSD's low scores alone do not
  * tell faces from face-like things; on 500 FER2013 validation faces pasted on canvases the 15 faces SSD misses
  * (0.2, mirrored pass) scored 0.52-0.84 by BlazeFace (7 at 0.7 or more) and 0.03-0.20 by SSD.
  */
