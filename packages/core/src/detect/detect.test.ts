@@ -7,7 +7,9 @@ import { selectBackend } from '../backend/select.js';
 import { PIXELS_PER_IMAGE } from '../classes.js';
 import { isFerError } from '../errors.js';
 import { cropFaces, cropRegion, eyeAngle } from './crop.js';
-import { type FaceBox, type RawImage, blazeModelDir, boxIoU, detectFaces, faceModelDir, loadPhoto, searchRegions } from './detect.js';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import { type FaceBox, type RawImage, blazeModelDir, boxIoU, detectFaces, faceModelDir, loadPhoto, searchRegions, ssdDetect } from './detect.js';
 
 /** face-api's demo photo (1920x1280) and its three faces' boxes as SSD MobileNet finds them there. */
 const DEMO = () => path.join(path.dirname(faceModelDir()), 'demo', 'sample1.jpg');
@@ -147,6 +149,37 @@ describe('detectFaces', () => {
     const both = await detectFaces(image, { detector: 'ssd+blaze', landmarks: false });
     expect(both.map((f) => f.box)).toEqual(ssd.map((f) => f.box));
     expect(both.map((f) => f.detector)).toEqual(['ssd', 'ssd', 'ssd']);
+  });
+
+  it("ssdDetect: face-api's SSD detections, boxes and scores, with tfjs's non-max suppression", async () => {
+    await detectFaces({ data: new Uint8Array(64 * 64 * 3), width: 64, height: 64, channels: 3 }, { landmarks: false }); // loads SSD's weights
+    const api = createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js');
+    const { image } = await sizedFaces();
+    // a canvas with three faces, at 0.3 and 0.05, and a wide crop of the demo photo (padding at the bottom)
+    // at 0.02, where dozens of weak boxes overlap and the suppression decides which stay
+    const cases: [RawImage, number][] = [
+      [image, 0.3],
+      [image, 0.05],
+    ];
+    const demo = await loadPhoto(DEMO());
+    cases.push([{ ...demo, height: 700, data: demo.data.subarray(0, demo.width * 700 * 3) }, 0.02]);
+    for (const [img, minScore] of cases) {
+      const t = tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
+      try {
+        const ours = await ssdDetect(t, minScore);
+        const theirs: { score: number; box: FaceBox }[] = await api.detectAllFaces(t, new api.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: 1000 }));
+        expect(ours.length).toBe(theirs.length);
+        if (minScore === 0.02) expect(ours.length).toBeGreaterThan(10);
+        const sorted = (a: { score: number; box: FaceBox }[]) => [...a].sort((x, y) => y.score - x.score);
+        for (const [i, o] of sorted(ours).entries()) {
+          const f = sorted(theirs)[i];
+          expect(o.score).toBeCloseTo(f.score, 5);
+          for (const k of ['x', 'y', 'width', 'height'] as const) expect(o.box[k]).toBeCloseTo(f.box[k], 2);
+        }
+      } finally {
+        t.dispose();
+      }
+    }
   });
 
   it('a blank image holds no face', async () => {

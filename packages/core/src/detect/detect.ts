@@ -340,19 +340,55 @@ function sameFace(a: FaceBox, b: FaceBox): boolean {
   return boxIoU(a, b) > 0.3 || boxOverlap(a, b) > 0.6 * Math.min(a.width * a.height, b.width * b.height);
 }
 
+/**
+ * face-api's SSD MobileNet v1 on one image: what `detectAllFaces` with `SsdMobilenetv1Options({ minConfidence:
+ * minScore, maxResults })` returns (boxes in the image's pixels), but with tfjs's non-max suppression (greedy,
+ * IoU over 0.5 suppressed, scores over minScore, as face-api's). face-api's own reads the whole 5,118-box tensor
+ * back into nested arrays for every pair of boxes it compares: on face-api's 1920x1280 demo photo SSD took
+ * 36 s at score 0.02 (ssd+blaze's confirmation) and 3.5-6 s at 0.2, most of it there.
+ */
+export async function ssdDetect(image: tf.Tensor3D, minScore: number, maxResults = 1000): Promise<{ box: FaceBox; score: number }[]> {
+  const api = faceApi();
+  const input = await api.toNetInput(image as never);
+  const { boxes, scores } = api.nets.ssdMobilenetv1.forwardInput(input) as unknown as { boxes: tf.Tensor2D[]; scores: tf.Tensor1D[] };
+  try {
+    const keep = await tf.image.nonMaxSuppressionAsync(boxes[0], scores[0], maxResults, 0.5, minScore);
+    const kept = keep.dataSync();
+    keep.dispose();
+    const b = boxes[0].dataSync();
+    const s = scores[0].dataSync();
+    // face-api's locateFaces: box corners (top, left, bottom, right) relative to the padded square input,
+    // clipped to [0, 1], then scaled to the image (its padding is on the right and bottom).
+    const dims = input.getReshapedInputDimensions(0);
+    const size = input.inputSize ?? 512; // set by forwardInput
+    const kx = (size / dims.width) * input.getInputWidth(0);
+    const ky = (size / dims.height) * input.getInputHeight(0);
+    const faces: { box: FaceBox; score: number }[] = [];
+    for (const i of kept) {
+      const top = Math.max(0, b[4 * i]) * ky;
+      const left = Math.max(0, b[4 * i + 1]) * kx;
+      const bottom = Math.min(1, b[4 * i + 2]) * ky;
+      const right = Math.min(1, b[4 * i + 3]) * kx;
+      if (right > left && bottom > top) faces.push({ score: s[i], box: { x: left, y: top, width: right - left, height: bottom - top } });
+    }
+    return faces;
+  } finally {
+    tf.dispose([...boxes, ...scores]);
+  }
+}
+
 /** One detector over the photo's regions (whole photo and tiles, mirrored too if asked): every detection, for mergeFaces. */
 async function searchPhoto(photo: tf.Tensor3D, detector: SingleDetector, minScore: number, options: DetectOptions, blaze?: tf.GraphModel): Promise<Candidate[]> {
   const api = faceApi();
   const [height, width] = photo.shape;
   const found: Candidate[] = [];
-  const detectorOptions =
-    detector === 'ssd'
-      ? new api.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: 1000 })
-      : new api.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT.tiny, scoreThreshold: minScore });
+  const detectorOptions = new api.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT.tiny, scoreThreshold: minScore });
   const detect = async (t: tf.Tensor3D): Promise<{ box: FaceBox; score: number; eyes?: [Point, Point] }[]> =>
     detector === 'blaze' && blaze
       ? blazeDetect(blaze, t, minScore)
-      : (await api.detectAllFaces(t as never, detectorOptions)).map((d) => ({ score: d.score, box: d.box as FaceBox }));
+      : detector === 'ssd'
+        ? ssdDetect(t, minScore)
+        : (await api.detectAllFaces(t as never, detectorOptions)).map((d) => ({ score: d.score, box: d.box as FaceBox }));
   for (const r of searchRegions(width, height, options.minFaceSize ?? 64, detector)) {
     const whole = r.width === width && r.height === height;
     const part = whole ? photo : tf.slice(photo, [r.y, r.x, 0], [r.height, r.width, 3]);
