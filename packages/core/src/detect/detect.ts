@@ -344,8 +344,8 @@ function sameFace(a: FaceBox, b: FaceBox): boolean {
  * face-api's SSD MobileNet v1 on one image: what `detectAllFaces` with `SsdMobilenetv1Options({ minConfidence:
  * minScore, maxResults })` returns (boxes in the image's pixels), but with tfjs's non-max suppression (greedy,
  * IoU over 0.5 suppressed, scores over minScore, as face-api's). face-api's own reads the whole 5,118-box tensor
- * back into nested arrays for every pair of boxes it compares: on face-api's 1920x1280 demo photo SSD took
- * 36 s at score 0.02 (ssd+blaze's confirmation) and 3.5-6 s at 0.2, most of it there.
+ * back into nested arrays for every pair of boxes it compares: on face-api's 1920x1280 demo photo, whole photo
+ * and tiles, SSD at score 0.02 (ssd+blaze's confirmation) took 36 s that way and 3.3-3.5 s this way.
  */
 export async function ssdDetect(image: tf.Tensor3D, minScore: number, maxResults = 1000): Promise<{ box: FaceBox; score: number }[]> {
   const api = faceApi();
@@ -382,13 +382,15 @@ async function searchPhoto(photo: tf.Tensor3D, detector: SingleDetector, minScor
   const api = faceApi();
   const [height, width] = photo.shape;
   const found: Candidate[] = [];
-  const detectorOptions = new api.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT.tiny, scoreThreshold: minScore });
   const detect = async (t: tf.Tensor3D): Promise<{ box: FaceBox; score: number; eyes?: [Point, Point] }[]> =>
     detector === 'blaze' && blaze
       ? blazeDetect(blaze, t, minScore)
       : detector === 'ssd'
         ? ssdDetect(t, minScore)
-        : (await api.detectAllFaces(t as never, detectorOptions)).map((d) => ({ score: d.score, box: d.box as FaceBox }));
+        : (await api.detectAllFaces(t as never, new api.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT.tiny, scoreThreshold: minScore }))).map((d) => ({
+            score: d.score,
+            box: d.box as FaceBox,
+          }));
   for (const r of searchRegions(width, height, options.minFaceSize ?? 64, detector)) {
     const whole = r.width === width && r.height === height;
     const part = whole ? photo : tf.slice(photo, [r.y, r.x, 0], [r.height, r.width, 3]);
