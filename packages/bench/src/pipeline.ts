@@ -5,8 +5,10 @@
  * larger canvases at known boxes, twelve to a canvas; `facesInPhoto` finds and crops them as `fer predict`
  * does on a photo, and the run's model classifies the crops. The same faces, given to the model as the
  * 48x48 originals, are the baseline. A face the detector misses counts as wrong for the pipeline.
+ * --alone gives each face an image of its own instead, the enlarged face and nothing else (a photo of one face
+ * cropped as FER2013 crops faces), where SSD alone finds few faces and the retry (detectFaces' `retry`) the rest.
  *
- *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny|blaze|ssd+blaze] [--min-score 0.5,0.3,0.2] [--mirror off,on] [--part test|validation] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]
+ *   node --conditions=source --import tsx packages/bench/src/pipeline.ts --run runs/X [--faces 600] [--detector ssd|tiny|blaze|ssd+blaze] [--min-score 0.5,0.3,0.2] [--mirror off,on] [--retry on|off|off,on] [--alone] [--part test|validation] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]
  *
  * --crops also crops the last row's faces at these ratios (FACE_CROP's scale and shift; noalign: eyes not levelled)
  * and scores them; the last row's boxes are also measured against the pasted squares (FER2013's own framing).
@@ -33,6 +35,7 @@ import {
   selectBackend,
   type FaceBox,
   type FaceDetectorName,
+  type RawImage,
 } from '@fer/core';
 import { parseScores } from './demo-files.js';
 
@@ -119,6 +122,8 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       'min-score': { type: 'string', default: '0.5' },
       mirror: { type: 'string', default: 'off' },
+      retry: { type: 'string', default: 'on' },
+      alone: { type: 'boolean', default: false },
       missed: { type: 'string' },
       labels: { type: 'string' },
       crops: { type: 'string' },
@@ -127,7 +132,7 @@ async function main(): Promise<void> {
   });
   if (!v.run)
     throw new Error(
-      'usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny|blaze|ssd+blaze] [--part test|validation] [--min-score LIST] [--mirror off,on] [--min PX] [--max PX] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]',
+      'usage: pipeline.ts --run DIR [--faces N] [--detector ssd|tiny|blaze|ssd+blaze] [--part test|validation] [--min-score LIST] [--mirror off,on] [--retry on|off|off,on] [--alone] [--min PX] [--max PX] [--missed OUT.png] [--labels OUT.json] [--crops S:DY[:noalign],...] [--tta]',
     );
   const detector = v.detector as FaceDetectorName;
   if (!FACE_DETECTORS.includes(detector)) throw new Error(`--detector: one of ${FACE_DETECTORS.join(', ')}`);
@@ -148,13 +153,18 @@ async function main(): Promise<void> {
   const plain = describePredictions(await predictFaces(models, plainPixels, predictOptions));
 
   // Each row: a minimum score, with or without the mirrored pass (--mirror off,on scores both).
-  const mirrors = String(v.mirror)
-    .split(',')
-    .map((m) => {
-      if (m !== 'on' && m !== 'off') throw new Error(`--mirror: off, on or off,on (got "${m}")`);
-      return m === 'on';
-    });
-  const scores = parseScores(String(v['min-score'])).flatMap((minScore) => mirrors.map((mirror) => ({ minScore, mirror })));
+  const onOff = (flag: string) =>
+    String(v[flag as 'mirror'])
+      .split(',')
+      .map((m) => {
+        if (m !== 'on' && m !== 'off') throw new Error(`--${flag}: off, on or off,on (got "${m}")`);
+        return m === 'on';
+      });
+  const mirrors = onOff('mirror');
+  const retries = onOff('retry');
+  const scores = parseScores(String(v['min-score'])).flatMap((minScore) => mirrors.flatMap((mirror) => retries.map((retry) => ({ minScore, mirror, retry }))));
+  const rowName = ({ minScore, mirror, retry }: { minScore: number; mirror: boolean; retry: boolean }) =>
+    `${minScore}${mirror ? ' +mirror' : ''}${retry || detector !== 'ssd' ? '' : ' -retry'}`;
   // Other crop ratios to score on the last row's detections: SCALE:SHIFT[:noalign], comma-separated.
   const cropSettings = (v.crops ? String(v.crops).split(',') : []).map((c) => {
     const [scale, shiftY, align] = c.split(':');
@@ -167,27 +177,37 @@ async function main(): Promise<void> {
   const framing = { scale: [] as number[], dx: [] as number[], dy: [] as number[] };
   // Per score: the pipeline's label of each face (-1: missed), box areas, detections matching no face, seconds.
   const results = scores.map(() => ({ label: new Array<number>(n).fill(-1), areas: [] as number[], extra: 0, seconds: 0 }));
-  const perCanvas = (CANVAS.width / CELL) * (CANVAS.height / CELL);
+  const perCanvas = v.alone ? 1 : (CANVAS.width / CELL) * (CANVAS.height / CELL);
   for (let start = 0; start < n; start += perCanvas) {
-    const canvas = background(rand);
+    let image: RawImage;
     const placed: Placed[] = [];
-    for (let k = start; k < Math.min(n, start + perCanvas); k++) {
-      const cell = k - start;
+    if (v.alone) {
+      // the face alone, enlarged: the whole image is the FER2013 crop
       const side = Math.round(minSide + (maxSide - minSide) * rand());
-      const cx = (cell % (CANVAS.width / CELL)) * CELL;
-      const cy = Math.floor(cell / (CANVAS.width / CELL)) * CELL;
-      const x = cx + Math.floor((CELL - side) * rand());
-      const y = cy + Math.floor((CELL - side) * rand());
-      const face = enlarge(plainPixels.subarray(k * PIXELS_PER_IMAGE, (k + 1) * PIXELS_PER_IMAGE), side);
-      for (let j = 0; j < side; j++) for (let i = 0; i < side; i++) canvas.fill(face[j * side + i], ((y + j) * CANVAS.width + x + i) * 3, ((y + j) * CANVAS.width + x + i) * 3 + 3);
-      placed.push({ index: k, box: { x, y, width: side, height: side } });
+      image = { data: enlarge(plainPixels.subarray(start * PIXELS_PER_IMAGE, (start + 1) * PIXELS_PER_IMAGE), side), width: side, height: side, channels: 1 };
+      placed.push({ index: start, box: { x: 0, y: 0, width: side, height: side } });
+    } else {
+      // twelve faces on a canvas, each in its cell at a random place and size
+      const canvas = background(rand);
+      for (let k = start; k < Math.min(n, start + perCanvas); k++) {
+        const cell = k - start;
+        const side = Math.round(minSide + (maxSide - minSide) * rand());
+        const cx = (cell % (CANVAS.width / CELL)) * CELL;
+        const cy = Math.floor(cell / (CANVAS.width / CELL)) * CELL;
+        const x = cx + Math.floor((CELL - side) * rand());
+        const y = cy + Math.floor((CELL - side) * rand());
+        const face = enlarge(plainPixels.subarray(k * PIXELS_PER_IMAGE, (k + 1) * PIXELS_PER_IMAGE), side);
+        for (let j = 0; j < side; j++)
+          for (let i = 0; i < side; i++) canvas.fill(face[j * side + i], ((y + j) * CANVAS.width + x + i) * 3, ((y + j) * CANVAS.width + x + i) * 3 + 3);
+        placed.push({ index: k, box: { x, y, width: side, height: side } });
+      }
+      image = { data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 };
     }
-    const image = { data: canvas, width: CANVAS.width, height: CANVAS.height, channels: 3 as const };
-    // The same canvas for every score, so that the rows differ only by the score.
-    for (const [s, { minScore, mirror }] of scores.entries()) {
+    // The same canvas for every row, so that the rows differ only by the row's settings.
+    for (const [s, { minScore, mirror, retry }] of scores.entries()) {
       const r = results[s];
       const t0 = performance.now();
-      const found = await facesInPhoto(image, { detector, minScore, mirror });
+      const found = await facesInPhoto(image, { detector, minScore, mirror, retry });
       const preds = found.faces.length ? describePredictions(await predictFaces(models, found.pixels, predictOptions)) : [];
       r.seconds += (performance.now() - t0) / 1000;
       // Each detected face belongs to the pasted face its centre lies in (the detector's box is the face inside
@@ -251,7 +271,7 @@ async function main(): Promise<void> {
   if (v.labels) {
     // Per row, the pipeline's label of each face (-1: missed), with the truth and the plain path's label: rows of
     // runs with the same --part, --faces, --min, --max and --seed are on the same canvases and can be compared.
-    const rows = scores.map(({ minScore, mirror }, s) => ({ detector, minScore, mirror, label: results[s].label }));
+    const rows = scores.map(({ minScore, mirror, retry }, s) => ({ detector, minScore, mirror, retry, label: results[s].label }));
     const out = { part: v.part, truth: picks.map((i) => data.labels[i]), plain: plain.map((p) => p.label), rows };
     await writeFile(String(v.labels), JSON.stringify(out));
   }
@@ -260,18 +280,18 @@ async function main(): Promise<void> {
   let plainRight = 0;
   for (const [k, i] of picks.entries()) if (plain[k].label === data.labels[i]) plainRight++;
   console.log(
-    `backend ${backend.name}; run ${v.run}; ${n} faces of its ${v.part} part, pasted at ${minSide}-${maxSide} px on ${CANVAS.width}x${CANVAS.height} canvases, detector ${detector}${v.tta ? ', both paths with --tta' : ''}`,
+    `backend ${backend.name}; run ${v.run}; ${n} faces of its ${v.part} part, ${v.alone ? `each alone, enlarged to ${minSide}-${maxSide} px` : `pasted at ${minSide}-${maxSide} px on ${CANVAS.width}x${CANVAS.height} canvases`}, detector ${detector}${v.tta ? ', both paths with --tta' : ''}`,
   );
   console.log(`plain 48x48: ${pct(plainRight, n)} right`);
   console.log('min score     found            extra  box area  pipeline (misses wrong)  vs plain  on the found: pipeline vs plain  same label  ms/face');
-  for (const [s, { minScore, mirror }] of scores.entries()) {
+  for (const [s, row] of scores.entries()) {
     const r = results[s];
     const { found: foundCount, right: pipeRight, plainRight: plainRightFound, agree } = tally(r.label);
     const meanArea = r.areas.reduce((a, b) => a + b, 0) / Math.max(1, r.areas.length);
     const loss = ((100 * (plainRight - pipeRight)) / n).toFixed(1);
     console.log(
       [
-        `${minScore}${mirror ? ' +mirror' : ''}`.padEnd(12),
+        rowName(row).padEnd(12),
         `${foundCount}/${n} (${pct(foundCount, n)})`.padEnd(16),
         String(r.extra).padEnd(5),
         meanArea.toFixed(2).padEnd(8),

@@ -50,6 +50,10 @@ An image with no face is reported, and fer predict exits with code ${NO_FACE_EXI
   --mirror            also search each photo mirrored left to right and keep the faces either pass finds:
                       finds more of the faces cut close or turned away (on FER2013 faces pasted on canvases,
                       96.2% against 94.0%) and takes twice the detection time
+  --no-retry          with ssd, say "no face" as soon as SSD finds none. By default a photo where SSD finds
+                      no face is searched once more, whole, in a grey margin, as by ssd+blaze --mirror: SSD
+                      misses almost every face that fills the photo (a face cropped close, as FER2013's
+                      are); this takes longer only on photos where SSD finds nothing
   --min-face N        the smallest face to look for, in pixels of the photo (default 64): large photos
                       are then also searched tile by tile; 0 searches the whole photo only (faster)
   --data PATH         a CSV or image folder to classify (e.g. NTU test.csv: id,feature)
@@ -83,6 +87,7 @@ export const predict: Command = {
         'min-score': { type: 'string' },
         'min-face': { type: 'string' },
         mirror: { type: 'boolean' },
+        'no-retry': { type: 'boolean' },
       },
       'predict',
       true,
@@ -93,7 +98,8 @@ export const predict: Command = {
     if (v.submission && !v.data) throw new FerError('--submission needs --data (the test CSV to classify)');
     const top = intFlag('top', v.top, 3, 1, EMOTIONS.length);
     if (v.detect && v['no-detect']) throw new FerError('--detect and --no-detect contradict each other');
-    if (v.mirror && (v.data || v['no-detect'])) throw new FerError('--mirror is for searching photos for faces: it needs images and face detection (not --data or --no-detect)');
+    for (const flag of ['mirror', 'no-retry'] as const)
+      if (v[flag] && (v.data || v['no-detect'])) throw new FerError(`--${flag} is for searching photos for faces: it needs images and face detection (not --data or --no-detect)`);
     if (v.annotate && (v.data || v['no-detect'])) throw new FerError('--annotate draws the faces found in photos: it needs images and face detection (not --data or --no-detect)');
     const detector = choiceFlag('detector', v.detector, FACE_DETECTORS, 'ssd');
     const detectOptions = {
@@ -101,6 +107,7 @@ export const predict: Command = {
       minScore: numberFlag('min-score', v['min-score'], DEFAULT_MIN_SCORE[detector], 0, 0.99),
       minFaceSize: intFlag('min-face', v['min-face'], 64, 0),
       mirror: v.mirror,
+      retry: !v['no-retry'],
     };
     const backend = await backendFlag(v.backend);
     if (!v.json) console.log(`backend: ${backend.name} (${backend.reason})`);

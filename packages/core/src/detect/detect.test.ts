@@ -182,6 +182,25 @@ describe('detectFaces', () => {
     }
   });
 
+  it('a photo that is one face cut close: SSD finds none, the retry (default) finds it, filling the photo', async () => {
+    // each demo face cut to SSD's own box (no hair, no background), grey, 200x200: what a FER2013-style crop is
+    for (const b of DEMO_FACES) {
+      const buf = await sharp(DEMO()).extract({ left: b.x, top: b.y, width: b.width, height: b.height }).resize(200, 200, { fit: 'fill' }).grayscale().raw().toBuffer();
+      const image: RawImage = { data: new Uint8Array(buf), width: 200, height: 200, channels: 1 };
+      expect(await detectFaces(image, { landmarks: false, retry: false })).toEqual([]);
+      const faces = await detectFaces(image);
+      expect(faces, JSON.stringify(b)).toHaveLength(1);
+      // the box lies in the photo (the margin's pixels are not the photo's) and covers most of it
+      const f = faces[0].box;
+      expect(f.x).toBeGreaterThanOrEqual(0);
+      expect(f.y).toBeGreaterThanOrEqual(0);
+      expect(f.x + f.width).toBeLessThanOrEqual(200);
+      expect(f.y + f.height).toBeLessThanOrEqual(200);
+      expect(boxIoU(f, { x: 0, y: 0, width: 200, height: 200 })).toBeGreaterThanOrEqual(0.5);
+      expect(faces[0].landmarks).toHaveLength(68);
+    }
+  });
+
   it('a blank image holds no face', async () => {
     const image: RawImage = { data: new Uint8Array(640 * 480).fill(128), width: 640, height: 480, channels: 1 };
     expect(await detectFaces(image)).toEqual([]);

@@ -16,7 +16,7 @@ export const CROPPED_FACE_MAX_SIDE = 128;
  */
 export type PhotoInput = { name: string; file: string } | { name: string; bytes: Uint8Array; source?: string } | { name: string; image: RawImage; source?: string };
 
-export interface PhotoOptions extends PredictOptions, Pick<DetectOptions, 'detector' | 'minScore' | 'minFaceSize' | 'mirror' | 'modelDir'> {
+export interface PhotoOptions extends PredictOptions, Pick<DetectOptions, 'detector' | 'minScore' | 'minFaceSize' | 'mirror' | 'retry' | 'modelDir'> {
   /**
    * undefined (default): search images larger than CROPPED_FACE_MAX_SIDE on either side for faces, and take
    * smaller ones (a 48x48 FER2013 face) as one cropped face; true: search every image; false: take every image
@@ -85,8 +85,8 @@ export async function predictPhotos(
   inputs: readonly PhotoInput[],
   options: PhotoOptions = {},
 ): Promise<{ images: PhotoPrediction[]; rows: PhotoFaceRow[] }> {
-  const { detect, tta, cropPad, batchSize, detector, minScore, minFaceSize, mirror, modelDir } = options;
-  const detectOptions: DetectOptions = { detector, minScore, minFaceSize, mirror, modelDir };
+  const { detect, tta, cropPad, batchSize, detector, minScore, minFaceSize, mirror, retry, modelDir } = options;
+  const detectOptions: DetectOptions = { detector, minScore, minFaceSize, mirror, retry, modelDir };
   const found: { name: string; faces?: DetectedFace[]; width?: number; height?: number; first: number; count: number }[] = [];
   const crops: Uint8Array[] = [];
   let total = 0;

@@ -34,7 +34,8 @@ import {
  * Query parameters (optional, each overrides the server's default): detect=auto|true|false,
  * detector=ssd|tiny|blaze|ssd+blaze (`fer predict --detector`; ssd+blaze is `ssd%2Bblaze` in a URL),
  * min-score=X (0 < X <= 0.99), min-face=N (pixels, 0: whole photo only), mirror=true|false (also search the
- * photo mirrored, as `fer predict --mirror`), tta=true|false, name=TEXT.
+ * photo mirrored, as `fer predict --mirror`), retry=true|false (false: `fer predict --no-retry`), tta=true|false,
+ * name=TEXT.
  *
  * The runs are loaded once. Bodies are read concurrently (at most maxQueue at a time, each at most maxBytes),
  * but decoding, detection and classification run one request at a time, in arrival order: tfjs's tensors of
@@ -59,6 +60,8 @@ export interface PredictRouteOptions {
   minFaceSize?: number;
   /** Also search each photo mirrored, as `fer predict --mirror`. */
   mirror?: boolean;
+  /** With ssd, search a photo where SSD finds no face again as ssd+blaze with the mirrored pass (default true; `fer predict --no-retry`). */
+  retry?: boolean;
   /** Test-time augmentation, as `fer predict --tta`. */
   tta?: boolean;
   /** Where unexpected errors (500) are logged (default console.error). */
@@ -91,7 +94,7 @@ class HttpError extends Error {
 const RASTER_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif'];
 const RASTER_TEXT = 'a JPEG, PNG, WebP, GIF, TIFF or AVIF/HEIF file';
 
-const QUERY_KEYS = ['detect', 'detector', 'min-score', 'min-face', 'mirror', 'tta', 'name'];
+const QUERY_KEYS = ['detect', 'detector', 'min-score', 'min-face', 'mirror', 'retry', 'tta', 'name'];
 const TRUE = ['true', '1', 'yes', ''];
 const FALSE = ['false', '0', 'no'];
 
@@ -114,6 +117,8 @@ function requestOptions(url: string | undefined, defaults: PhotoOptions): { name
   if (tta !== undefined) options.tta = tta;
   const mirror = bool('mirror');
   if (mirror !== undefined) options.mirror = mirror;
+  const retry = bool('retry');
+  if (retry !== undefined) options.retry = retry;
   const detector = q.get('detector');
   if (detector !== null) {
     if (!FACE_DETECTORS.includes(detector as FaceDetectorName)) throw bad(`unknown detector "${detector}"`, `use detector=${FACE_DETECTORS.join(' or detector=')}`);
@@ -250,6 +255,7 @@ export async function predictRoute(options: PredictRouteOptions): Promise<Predic
     minScore: options.minScore,
     minFaceSize: options.minFaceSize,
     mirror: options.mirror,
+    retry: options.retry,
   };
 
   let admitted = 0; // requests being read, waiting or computing
