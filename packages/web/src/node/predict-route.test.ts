@@ -136,9 +136,16 @@ describe('POST /predict', () => {
     expect(Object.values(rows[0].probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     const runs = await loadRunEnsemble([{ dir: runDir }]);
     expect(rows).toEqual((await predictPhotos(ensembleInputs(runs).models, [{ name: 'upload', bytes: face48 }])).rows);
-    // searched, a 48x48 picture of a face is too small for the detector: no face (422)
+    // searched, a 48x48 picture that is all face: SSD alone finds none (422); the retry, in a grey margin, finds it
+    const ssdOnly = await send('/predict?detect=true&retry=false', face48);
+    expect(ssdOnly.status).toBe(422);
     const searched = await send('/predict?detect=true', face48);
-    expect(searched.status).toBe(422);
+    expect(searched.status).toBe(200);
+    const found = searched.json as PhotoFaceRow[];
+    expect(found).toHaveLength(1);
+    expect(found[0].box).not.toBeNull();
+    expect(found[0].box!.x + found[0].box!.width).toBeLessThanOrEqual(48);
+    expect(found[0].box!.y + found[0].box!.height).toBeLessThanOrEqual(48);
   });
 
   it('a photo with no face: 422 with the error, a hint and no faces; detect=false classifies it whole', async () => {
