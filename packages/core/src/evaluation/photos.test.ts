@@ -83,8 +83,13 @@ describe('predictPhotos', () => {
     expect(sorted(small.rows[0].probabilities)).toEqual(probabilitiesOf(probs, 0).sort((x, y) => y - x));
     const whole = await predictPhotos(model, [{ name: 'a.jpg', bytes: photo }], { detect: false });
     expect(whole.rows).toMatchObject([{ face: 1, box: null, score: null }]);
+    // searched, the 48x48 face fills the picture: SSD alone finds none; the retry (default), in a grey margin, finds it
+    const ssdOnly = await predictPhotos(model, [{ name: 'f.png', bytes: face48 }], { detect: true, retry: false });
+    expect(ssdOnly.images[0]).toMatchObject({ noFace: true, width: 48, height: 48 });
     const searched = await predictPhotos(model, [{ name: 'f.png', bytes: face48 }], { detect: true });
-    expect(searched.images[0]).toMatchObject({ noFace: true, width: 48, height: 48 });
+    expect(searched.images[0]).toMatchObject({ noFace: false, width: 48, height: 48 });
+    expect(searched.rows).toHaveLength(1);
+    expect(searched.rows[0].box).not.toBeNull();
   });
 
   it('several images in one call: the same rows as one at a time, an image with no face flagged; decoded pixels work too', async () => {
