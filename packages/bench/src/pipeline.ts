@@ -276,7 +276,8 @@ async function main(): Promise<void> {
     await writeFile(String(v.labels), JSON.stringify(out));
   }
   if (v.missed) await writeMissed(String(v.missed), plainPixels, results[results.length - 1].label, (k) => plain[k].label === data.labels[picks[k]]);
-  const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
+  // of nothing found: a dash, not NaN%
+  const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
   let plainRight = 0;
   for (const [k, i] of picks.entries()) if (plain[k].label === data.labels[i]) plainRight++;
   console.log(

@@ -60,7 +60,7 @@ export interface PredictRouteOptions {
   minFaceSize?: number;
   /** Also search each photo mirrored, as `fer predict --mirror`. */
   mirror?: boolean;
-  /** With ssd, search a photo where SSD finds no face again as ssd+blaze with the mirrored pass (default true; `fer predict --no-retry`). */
+  /** With ssd, search a photo where SSD finds no face once more, in a grey margin, as ssd+blaze with the mirrored pass (detectFaces' `retry`; default true; false: `fer predict --no-retry`). */
   retry?: boolean;
   /** Test-time augmentation, as `fer predict --tta`. */
   tta?: boolean;
